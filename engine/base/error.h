@@ -1,0 +1,20 @@
+#pragma once
+// The one exception type of the engine. Its message is written for a user:
+// it names the input (source, file, URL) and what is wrong with it.
+#include <stdexcept>
+#include <string>
+
+namespace cachescope {
+
+class Error : public std::runtime_error {
+public:
+    explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// Prefixes an error with the context it happened in ("local cache /x: " + cause).
+[[noreturn]] inline void rethrowWithContext(const std::string& context, const std::exception& cause)
+{
+    throw Error(context + ": " + cause.what());
+}
+
+} // namespace cachescope
