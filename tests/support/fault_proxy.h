@@ -22,6 +22,8 @@ public:
         QByteArray range;         // Range header, if any
         QByteArray authorization; // Authorization header, if any
         int answeredStatus = 0;   // status the proxy made up (0 when forwarded)
+
+        bool isBlobGet() const { return method == "GET" && target.contains("/blobs/sha256:"); }
     };
 
     // upstream: "127.0.0.1:<port>" of the registry.
