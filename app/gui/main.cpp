@@ -3,6 +3,24 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QIcon>
+#include <QSettings>
+
+namespace {
+// The bundled demo: beside an installed binary (share/cachescope/demo), else in the source tree.
+QString demoDir()
+{
+    const QString env = qEnvironmentVariable("CACHESCOPE_DEMO_DIR");
+    if (!env.isEmpty())
+        return env;
+    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/cachescope/demo");
+    if (QFileInfo::exists(installed))
+        return QDir(installed).canonicalPath();
+    return QStringLiteral(CACHESCOPE_SOURCE_DEMO_DIR);
+}
+} // namespace
 
 int main(int argc, char* argv[])
 {
@@ -10,14 +28,27 @@ int main(int argc, char* argv[])
     QApplication::setApplicationName(QStringLiteral("cachescope"));
     QApplication::setApplicationDisplayName(QStringLiteral("CacheScope"));
     QApplication::setOrganizationName(QStringLiteral("CacheScope"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/cachescope.svg")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Build inspector for BuildKit cache import"));
     parser.addHelpOption();
     parser.addOption({QStringLiteral("demo"), QStringLiteral("Open the bundled demo project.")});
+    parser.addOption({QStringLiteral("cache-from"), QStringLiteral("Add a cache source (buildx spec); repeatable."),
+                      QStringLiteral("spec")});
     parser.process(app);
 
     cachescope::ui::MainWindow window;
+    QStringList specs = parser.values(QStringLiteral("cache-from"));
+    const bool firstStart = !QSettings().contains(QStringLiteral("sources"));
+    if (specs.isEmpty() && (parser.isSet(QStringLiteral("demo")) || firstStart)) {
+        const QString demo = demoDir();
+        specs << QStringLiteral("type=local,src=%1/cache-max").arg(demo)
+              << QStringLiteral("type=local,src=%1/cache-min").arg(demo);
+    } else if (specs.isEmpty()) {
+        specs = QSettings().value(QStringLiteral("sources")).toStringList();
+    }
+    window.openSources(specs);
     window.show();
     return app.exec();
 }
