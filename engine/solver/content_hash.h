@@ -1,0 +1,93 @@
+#pragma once
+// Content checksums of a directory tree, byte-exact with BuildKit v0.24's cache/contenthash:
+// tarsum-v1 style file headers (mode incl. setuid/setgid/sticky, uid, gid, size, type, link
+// target, device numbers, filtered xattrs; no mtime, no name), recursive directory digests,
+// symlink following, wildcard and include/exclude selectors, and the content key
+// C = sha256(join(per-selector checksums, "\0")) with record sha256("<C>@-1").
+#include "oci/digest.h"
+#include "solver/cache_map.h"
+#include "solver/content_selector.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cachescope::solver {
+
+// The header fields BuildKit hashes in front of a file's bytes.
+struct FileHeader {
+    std::uint32_t mode = 0; // permission bits plus setuid 04000, setgid 02000, sticky 01000
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    std::int64_t size = 0;  // regular files only, else 0
+    char typeflag = '0';    // '0' file, '2' symlink, '3' char, '4' block, '5' dir, '6' fifo
+    std::string linkname;
+    std::uint32_t devmajor = 0;
+    std::uint32_t devminor = 0;
+    std::vector<std::pair<std::string, std::string>> xattrs; // sorted by key, already filtered
+};
+
+// "name" "" "mode" <dec> "uid" … "devminor" <dec>, then each xattr key + value.
+std::string tarsumHeader(const FileHeader& h);
+// Which xattrs BuildKit keeps: not security.* (except security.capability), not system.*.
+bool keepXattr(const std::string& key);
+
+enum class ScanMode {
+    // The build context as the BuildKit client sends it: uid/gid 0, root header sha256("").
+    BuildContext,
+    // A stage's snapshot (COPY --from, RUN --mount=from=…): real stat, root header hashed too.
+    Snapshot,
+};
+
+struct ScanOptions {
+    ScanMode mode = ScanMode::BuildContext;
+    // Paths the client would not send (.dockerignore), relative ("a/b.txt"); an excluded
+    // directory is skipped with everything below it.
+    std::function<bool(const std::string& relPath, bool isDir)> excluded;
+    unsigned threads = 0;       // hashing threads; 0 = one per core
+    bool keepPlaintexts = false; // remember the bytes behind every digest (for display and tests)
+};
+
+// The per-selector checksums of one content key, and the key itself.
+struct ContentKey {
+    std::vector<ContentSelector> selectors; // in hashing order
+    std::vector<oci::Digest> checksums;
+    ContentKeyDigest key;
+};
+
+// A scanned directory tree (one input's files). File contents are hashed lazily, in parallel,
+// the first time a checksum needs them; results are memoised.
+class ContentTree {
+public:
+    // Walks `root` (lstat, no symlink following). Throws Error naming the path on I/O failure.
+    static ContentTree scan(const std::filesystem::path& root, ScanOptions options = {});
+
+    ContentTree(ContentTree&&) noexcept;
+    ContentTree& operator=(ContentTree&&) noexcept;
+    ~ContentTree();
+
+    // contenthash.Checksum(ref, path, opts) for one selector. Throws Error when a plain
+    // (non-wildcard) path does not exist.
+    oci::Digest checksum(const ContentSelector& selector);
+    // The content key over selectors as BuildKit's content hash function gets them (already
+    // deduplicated and sorted by the CacheMap); an empty list covers the whole tree.
+    ContentKey contentKey(const std::vector<ContentSelector>& selectors);
+
+    // The bytes hashed into `digest`, when keepPlaintexts was set and this tree produced it
+    // (file header without content, directory or wildcard file-list).
+    std::optional<std::string> plaintext(const oci::Digest& digest) const;
+    std::size_t entryCount() const;
+
+private:
+    struct Impl;
+    explicit ContentTree(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace cachescope::solver
