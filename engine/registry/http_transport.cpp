@@ -137,6 +137,12 @@ std::size_t onRead(char* buffer, std::size_t size, std::size_t count, void* user
     return static_cast<std::size_t>(n);
 }
 
+int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
+{
+    auto* ex = static_cast<Exchange*>(user);
+    return ex->request->cancelled() ? 1 : 0;
+}
+
 int onSeek(void* user, curl_off_t offset, int origin)
 {
     // libcurl rewinds the body when it has to send it again (a reused connection closed under it).
@@ -231,6 +237,12 @@ HttpResponse HttpTransport::perform(const HttpRequest& request)
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
 
+    if (request.cancelled) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, onProgress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ex);
+    }
+
     if (request.method == "HEAD") {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (request.bodyFd >= 0) {
@@ -255,6 +267,8 @@ HttpResponse HttpTransport::perform(const HttpRequest& request)
     if (ex.tooLarge)
         throw Error(request.method + " " + urlPath(request.url) + ": response is larger than " +
                     std::to_string(request.maxBodyBytes) + " bytes");
+    if (rc == CURLE_ABORTED_BY_CALLBACK)
+        throw TransportError("cancelled", false, false, true);
     if (rc != CURLE_OK) {
         std::string detail = errorBuffer[0] ? errorBuffer : curl_easy_strerror(rc);
         throw TransportError(detail, isTransient(rc), isTlsFailure(rc));

@@ -42,22 +42,26 @@ struct HttpRequest {
     // For a 2xx answer: onHeaders runs once the headers are in, then the body goes to sink.
     std::function<void(const HttpResponse&)> onHeaders;
     std::function<void(const char* data, std::size_t size)> sink;
+    // Polled while the exchange runs (also when no bytes flow); true aborts it with a TransportError.
+    std::function<bool()> cancelled;
 };
 
 // No (complete) HTTP answer: refused, reset, timed out, cut short, TLS failure…
 class TransportError : public Error {
 public:
-    TransportError(const std::string& message, bool transient, bool tlsFailure)
-        : Error(message), transient_(transient), tlsFailure_(tlsFailure)
+    TransportError(const std::string& message, bool transient, bool tlsFailure, bool cancelled = false)
+        : Error(message), transient_(transient), tlsFailure_(tlsFailure), cancelled_(cancelled)
     {
     }
     // Worth retrying: connection refused/reset, partial transfer, timeout.
     bool transient() const { return transient_; }
     bool tlsFailure() const { return tlsFailure_; }
+    bool cancelled() const { return cancelled_; }
 
 private:
     bool transient_;
     bool tlsFailure_;
+    bool cancelled_;
 };
 
 class HttpTransport {

@@ -171,6 +171,7 @@ struct RegistryClient::Impl {
         std::function<bool()> progressed; // true when the failed attempt still moved a transfer forward
         std::function<void(const HttpResponse&)> onHeaders;
         std::function<void(const char*, std::size_t)> sink;
+        const std::atomic<bool>* stop = nullptr; // raised when a sibling transfer failed
     };
 
     struct CachedToken {
@@ -228,6 +229,35 @@ struct RegistryClient::Impl {
                 message += " — " + m;
         }
         throw RegistryError(message, r.status == 429 || r.status >= 500);
+    }
+
+    static Call callFor(std::string method, std::string path)
+    {
+        Call c;
+        c.method = std::move(method);
+        c.path = std::move(path);
+        return c;
+    }
+
+    bool isCancelled(const Call& call) const
+    {
+        return (call.stop && call.stop->load()) || (options.cancelled && options.cancelled());
+    }
+
+    void throwIfCancelled(const Call& call) const
+    {
+        if (isCancelled(call))
+            throw RegistryError(describe(call, "") + ": cancelled");
+    }
+
+    // Sleeps between retries, waking early to honour a cancel.
+    void pause(const Call& call, std::chrono::milliseconds delay) const
+    {
+        const auto until = Clock::now() + delay;
+        while (Clock::now() < until) {
+            throwIfCancelled(call);
+            std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+        }
     }
 
     std::chrono::milliseconds backoff(int attempt) const
@@ -298,6 +328,7 @@ struct RegistryClient::Impl {
 
         HttpRequest req;
         req.verifyTls = !options.insecure;
+        req.cancelled = options.cancelled;
         if (creds && !creds->identityToken.empty()) {
             // OAuth2 refresh-token grant, as Docker does for identity tokens.
             add("grant_type", "refresh_token");
@@ -320,13 +351,13 @@ struct RegistryClient::Impl {
                 r = http.perform(req);
             } catch (const TransportError& e) {
                 if (e.transient() && attempt < options.maxRetries) {
-                    std::this_thread::sleep_for(backoff(attempt));
+                    pause(callFor(req.method, withoutQuery(realm)), backoff(attempt));
                     continue;
                 }
                 throw RegistryError(what + ": " + e.what());
             }
             if ((r.status == 429 || r.status >= 500) && attempt < options.maxRetries) {
-                std::this_thread::sleep_for(retryDelay(r, attempt));
+                pause(callFor(req.method, withoutQuery(realm)), retryDelay(r, attempt));
                 continue;
             }
             break;
@@ -412,8 +443,9 @@ struct RegistryClient::Impl {
 
     HttpResponse followRedirects(const Call& call, const std::string& auth)
     {
-        std::string url = call.path.rfind("/", 0) == 0 ? baseUrl() + call.path : call.path;
-        const std::string origin = urlOrigin(url);
+        const std::string base = baseUrl();
+        std::string url = call.path.rfind("/", 0) == 0 ? base + call.path : call.path;
+        const std::string origin = urlOrigin(base);
         std::string method = call.method;
         bool verify;
         {
@@ -438,6 +470,10 @@ struct RegistryClient::Impl {
             req.maxBodyBytes = call.maxBodyBytes;
             req.onHeaders = call.onHeaders;
             req.sink = call.sink;
+            if (options.cancelled || call.stop)
+                req.cancelled = [this, stop = call.stop] {
+                    return (stop && stop->load()) || (options.cancelled && options.cancelled());
+                };
             HttpResponse r = http.perform(req);
             const std::string location = r.header("Location");
             if (!isRedirect(r.status) || location.empty() || call.method == "POST" || call.method == "PUT")
@@ -486,19 +522,22 @@ struct RegistryClient::Impl {
         int attempt = 0;
         int progressedAttempts = 0;
         while (true) {
+            throwIfCancelled(call);
             if (call.beforeAttempt)
                 call.beforeAttempt();
             HttpResponse r;
             try {
                 r = sendAuthorized(call);
             } catch (const TransportError& e) {
+                if (e.cancelled())
+                    throw RegistryError(describe(call, "") + ": cancelled");
                 // A transfer that moved forward before breaking resumes without using up a retry.
                 if (e.transient() && call.progressed && call.progressed() && progressedAttempts < 1000) {
                     ++progressedAttempts;
                     continue;
                 }
                 if (e.transient() && attempt < maxRetries) {
-                    std::this_thread::sleep_for(backoff(attempt++));
+                    pause(call, backoff(attempt++));
                     continue;
                 }
                 throw RegistryError(describe(call, "") + ": " + e.what() +
@@ -510,7 +549,7 @@ struct RegistryClient::Impl {
                 throw RegistryError(describe(call, "") + ": " + e.what());
             }
             if ((r.status == 429 || r.status >= 500) && attempt < maxRetries) {
-                std::this_thread::sleep_for(retryDelay(r, attempt++));
+                pause(call, retryDelay(r, attempt++));
                 continue;
             }
             return r;
@@ -546,6 +585,7 @@ struct RegistryClient::Impl {
                 HttpRequest req;
                 req.url = candidate.scheme + "://" + host + "/v2/";
                 req.verifyTls = candidate.verifyTls;
+                req.cancelled = options.cancelled;
                 try {
                     r = http.perform(req);
                     chosen = candidate;
@@ -558,7 +598,7 @@ struct RegistryClient::Impl {
             }
             if (!answered) {
                 if (lastError->transient() && attempt < options.maxRetries) {
-                    std::this_thread::sleep_for(backoff(attempt));
+                    pause(callFor("GET", "/v2/"), backoff(attempt));
                     continue;
                 }
                 throw RegistryError(what + ": " + lastError->what() +
@@ -566,7 +606,7 @@ struct RegistryClient::Impl {
                                     lastError->transient());
             }
             if ((r.status == 429 || r.status >= 500) && attempt < options.maxRetries) {
-                std::this_thread::sleep_for(retryDelay(r, attempt));
+                pause(callFor("GET", "/v2/"), retryDelay(r, attempt));
                 continue;
             }
             break;
@@ -635,9 +675,8 @@ struct RegistryClient::Impl {
                 writer->reset(); // the server ignored our Range and sends the whole blob again
             }
         };
+        call.stop = cancel;
         call.sink = [&](const char* data, std::size_t n) {
-            if (cancel && cancel->load())
-                throw Error("cancelled");
             writer->write(data, n);
             if (progress)
                 progress(writer->offset(), total);
@@ -914,7 +953,7 @@ void RegistryClient::pushBlob(const std::string& repo, const oci::Descriptor& de
         } catch (const RegistryError& e) {
             if (!e.retriable() || attempt >= impl_->options.maxRetries)
                 throw;
-            std::this_thread::sleep_for(impl_->backoff(attempt));
+            impl_->pause(Impl::callFor("PUT", "/v2/" + repo + "/blobs/uploads/"), impl_->backoff(attempt));
         }
     }
 }

@@ -28,6 +28,9 @@ struct RegistryOptions {
     std::chrono::milliseconds initialBackoff{100};
     // Parallel transfers in fetchBlobs/pushBlobs.
     int parallelism = 8;
+    // Cooperative cancel: polled during transfers and between retries; when it returns true the call
+    // in progress throws Error("… cancelled") and leaves nothing partial in the content store.
+    std::function<bool()> cancelled;
 };
 
 struct FetchedManifest {

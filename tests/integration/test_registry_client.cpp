@@ -16,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
 #include <filesystem>
 #include <random>
 
@@ -529,6 +530,84 @@ private slots:
                 QVERIFY2(r.authorization.isEmpty(), "the registry's credentials were sent to another origin");
             }
         QVERIFY(fetched);
+    }
+
+    void cancelStopsATransferCleanly()
+    {
+        RegistryLauncher reg;
+        START(reg);
+        QTemporaryDir src, dst;
+        oci::ContentStore store(src.path().toStdString());
+        const SmallImage img = makeImage(store, 1, 8 << 20, 10);
+        RegistryClient(reg.host(), fastRetries()).pushBlob("cancel/app", img.manifest.layers[0], store);
+
+        std::atomic<bool> cancel{false};
+        RegistryOptions options = fastRetries();
+        options.cancelled = [&] { return cancel.load(); };
+        RegistryClient client(reg.host(), options);
+        oci::ContentStore out(dst.path().toStdString());
+        const QString e = errorOf([&] {
+            client.fetchBlob("cancel/app", img.manifest.layers[0], out, [&](std::int64_t done, std::int64_t) {
+                if (done > 0)
+                    cancel = true;
+            });
+        });
+        QVERIFY2(e.contains("cancelled") && e.contains("/v2/cancel/app/blobs/"), qPrintable(e));
+        QCOMPARE(filesUnder(dst.filePath("blobs").toStdString()), std::size_t(0));
+        QCOMPARE(filesUnder(dst.filePath("ingest").toStdString()), std::size_t(0));
+        cancel = false;
+        client.fetchBlob("cancel/app", img.manifest.layers[0], out);
+        QVERIFY(out.verify(img.manifest.layers[0].digest));
+    }
+
+    void imageIndexRoundTrip()
+    {
+        // An image index over two platform manifests: children are pushed before the index, by digest.
+        QTemporaryDir src, dst;
+        auto layout = oci::OciLayout::create(src.path().toStdString());
+        const SmallImage amd64 = makeImage(layout.blobs(), 2, 20000, 11);
+        const SmallImage arm64 = makeImage(layout.blobs(), 1, 30000, 12);
+        oci::Index index;
+        index.mediaType = std::string(oci::media::OciIndex);
+        for (const auto* img : {&amd64, &arm64}) {
+            oci::Descriptor d = layout.blobs().put(img->manifestBytes, std::string(oci::media::OciManifest));
+            d.platform = oci::Platform::parse(img == &amd64 ? "linux/amd64" : "linux/arm64/v8");
+            index.manifests.push_back(d);
+        }
+        const std::string indexBytes = index.toJson().dump();
+        const oci::Descriptor top = layout.blobs().put(indexBytes, std::string(oci::media::OciIndex));
+        layout.setTag("multi", top);
+
+        RegistryLauncher reg;
+        START(reg);
+        FaultProxy proxy(reg.host());
+        QVERIFY(proxy.start());
+        RegistryClient client(proxy.host(), fastRetries());
+        QCOMPARE(pushLayoutTag(client, layout, "multi", "multi/app", "v1").digest, top.digest);
+        // Order: every blob before any manifest, child manifests (by digest) before the tagged index.
+        std::vector<QByteArray> manifestPuts;
+        bool manifestSeen = false, blobAfterManifest = false;
+        for (const auto& r : proxy.requests()) {
+            if (r.method == "PUT" && r.target.contains("/manifests/")) {
+                manifestSeen = true;
+                manifestPuts.push_back(r.target.mid(r.target.lastIndexOf('/') + 1));
+            } else if (r.method == "PUT") {
+                blobAfterManifest |= manifestSeen;
+            }
+        }
+        QVERIFY(!blobAfterManifest);
+        QCOMPARE(manifestPuts.size(), std::size_t(3));
+        QVERIFY(manifestPuts[0].startsWith("sha256:") && manifestPuts[1].startsWith("sha256:"));
+        QCOMPARE(manifestPuts[2], QByteArray("v1"));
+
+        auto pulled = oci::OciLayout::create(dst.path().toStdString());
+        QCOMPARE(pullToLayout(client, "multi/app", "v1", pulled, "multi").digest, top.digest);
+        for (const auto* img : {&amd64, &arm64}) {
+            QVERIFY(pulled.blobs().verify(oci::Digest::of(img->manifestBytes)));
+            for (const auto& b : img->blobs)
+                QVERIFY(pulled.blobs().verify(b.digest));
+        }
+        QCOMPARE(pulled.findTag("multi")->mediaType, std::string(oci::media::OciIndex));
     }
 
     void layoutRoundTrips_data()
