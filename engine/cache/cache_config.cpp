@@ -27,7 +27,7 @@ oci::Digest readDigest(J& c, std::string& scratch)
     auto d = oci::Digest::tryParse(scratch);
     if (!d)
         c.fail("invalid digest \"" + scratch + "\"");
-    return *d;
+    return std::move(*d);
 }
 
 Timestamp readTime(J& c, std::string& scratch)

@@ -8,16 +8,6 @@ namespace cachescope::cache {
 
 namespace {
 
-std::uint64_t mix(std::uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 std::string recordName(int index, const Record& r)
 {
     return "record " + std::to_string(index) + (r.digest.empty() ? "" : " (" + r.digest.str() + ")");
@@ -25,21 +15,40 @@ std::string recordName(int index, const Record& r)
 
 } // namespace
 
-std::size_t KeyGraph::LinkKeyHash::operator()(const LinkKey& k) const noexcept
+std::uint64_t KeyGraph::LinkKey::hash() const
 {
-    const std::uint64_t a = (std::uint64_t(std::uint32_t(k.parent)) << 32) | std::uint32_t(k.digestId);
-    const std::uint64_t b = (std::uint64_t(std::uint32_t(k.input)) << 32) | std::uint32_t(k.selector);
-    return static_cast<std::size_t>(mix(a ^ mix(b)));
+    const std::uint64_t a = (std::uint64_t(std::uint32_t(parent)) << 32) | std::uint32_t(digestId);
+    const std::uint64_t b = (std::uint64_t(std::uint32_t(input)) << 32) | std::uint32_t(selector);
+    return mixHash(a ^ mixHash(b));
+}
+
+std::int32_t KeyGraph::findDigest(const oci::Digest& d) const
+{
+    const auto* id = digestIndex_.find(hashBytes(d.str()), [&](std::int32_t i) { return digests_[static_cast<std::size_t>(i)] == d; });
+    return id ? *id : -1;
+}
+
+SelectorId KeyGraph::findSelector(std::string_view s) const
+{
+    if (s.empty())
+        return 0;
+    const auto* id = selectorIndex_.find(hashBytes(s), [&](SelectorId i) { return selectors_[static_cast<std::size_t>(i)] == s; });
+    return id ? *id : -1;
+}
+
+const KeyGraph::LinkHead* KeyGraph::findLink(const LinkKey& key) const
+{
+    return links_.find(key.hash(), [&](const LinkHead& h) { return h.key == key; });
 }
 
 void KeyGraph::addLink(const LinkKey& key, ItemId child)
 {
-    auto [it, inserted] = linkHeads_.try_emplace(key, -1);
-    for (std::int32_t n = it->second; n >= 0; n = linkNodes_[static_cast<std::size_t>(n)].next)
+    auto [head, inserted] = links_.findOrInsert(key.hash(), [&](const LinkHead& h) { return h.key == key; }, LinkHead{key, -1});
+    for (std::int32_t n = head->head; n >= 0; n = linkNodes_[static_cast<std::size_t>(n)].next)
         if (linkNodes_[static_cast<std::size_t>(n)].child == child)
             return;
-    linkNodes_.push_back(LinkNode{child, it->second});
-    it->second = static_cast<std::int32_t>(linkNodes_.size() - 1);
+    linkNodes_.push_back(LinkNode{child, head->head});
+    head->head = static_cast<std::int32_t>(linkNodes_.size() - 1);
 }
 
 // Walks the records depth first (iteratively: real chains can be thousands deep) and adds
@@ -59,9 +68,9 @@ public:
         g_.items_.reserve(n);
         g_.recordItems_.assign(n, -1);
         g_.digests_.reserve(n);
-        g_.digestIds_.reserve(n);
-        g_.linkHeads_.reserve(n * 2);
-        g_.linkNodes_.reserve(n * 2);
+        g_.digestIndex_.reserve(n);
+        g_.links_.reserve(n + n / 2);
+        g_.linkNodes_.reserve(n + n / 2);
         g_.layerNodes_.assign(layerCount, LayerNode{});
         recordState_.assign(n, 0);
         layerState_.assign(layerCount, 0);
@@ -131,20 +140,26 @@ private:
 
     std::int32_t internDigest(const oci::Digest& d)
     {
-        auto [it, inserted] = g_.digestIds_.try_emplace(d, static_cast<std::int32_t>(g_.digests_.size()));
-        if (inserted)
+        const auto next = static_cast<std::int32_t>(g_.digests_.size());
+        auto [id, inserted] = g_.digestIndex_.findOrInsert(
+            hashBytes(d.str()), [&](std::int32_t i) { return g_.digests_[static_cast<std::size_t>(i)] == d; }, next);
+        if (inserted) {
             g_.digests_.push_back(d);
-        return it->second;
+            g_.rootByDigest_.push_back(-1);
+        }
+        return *id;
     }
 
     SelectorId internSelector(const std::string& s)
     {
         if (s.empty())
             return 0;
-        auto [it, inserted] = g_.selectorIds_.try_emplace(s, static_cast<SelectorId>(g_.selectors_.size()));
+        const auto next = static_cast<SelectorId>(g_.selectors_.size());
+        auto [id, inserted] = g_.selectorIndex_.findOrInsert(
+            hashBytes(s), [&](SelectorId i) { return g_.selectors_[static_cast<std::size_t>(i)] == s; }, next);
         if (inserted)
             g_.selectors_.push_back(s);
-        return it->second;
+        return *id;
     }
 
     LayerSlot slotFor(const oci::Digest& blob)
@@ -313,12 +328,13 @@ private:
                std::vector<ResultChain>&& results)
     {
         if (parents.empty()) {
-            auto [it, inserted] = g_.rootOf_.try_emplace(digestId, static_cast<ItemId>(g_.items_.size()));
-            if (!inserted) {
-                mergeResults(g_.items_[static_cast<std::size_t>(it->second)], std::move(results));
-                return it->second;
+            ItemId& root = g_.rootByDigest_[static_cast<std::size_t>(digestId)];
+            if (root >= 0) {
+                mergeResults(g_.items_[static_cast<std::size_t>(root)], std::move(results));
+                return root;
             }
             const ItemId id = newItem(digestId, recordIndex, std::move(parents), std::move(results));
+            g_.rootByDigest_[static_cast<std::size_t>(digestId)] = id;
             g_.rootItems_.push_back(id);
             return id;
         }
@@ -326,10 +342,10 @@ private:
         for (std::size_t i = 0; i < parents.size(); ++i) {
             reached_.clear();
             for (const KeyLink& l : parents[i]) {
-                auto head = g_.linkHeads_.find({l.parent, static_cast<std::int32_t>(i), digestId, l.selector});
-                if (head == g_.linkHeads_.end())
+                const LinkHead* head = g_.findLink({l.parent, static_cast<std::int32_t>(i), digestId, l.selector});
+                if (!head)
                     continue;
-                for (std::int32_t n = head->second; n >= 0; n = g_.linkNodes_[static_cast<std::size_t>(n)].next)
+                for (std::int32_t n = head->head; n >= 0; n = g_.linkNodes_[static_cast<std::size_t>(n)].next)
                     reached_.push_back(g_.linkNodes_[static_cast<std::size_t>(n)].child);
             }
             std::sort(reached_.begin(), reached_.end());
@@ -383,33 +399,24 @@ KeyGraph KeyGraph::build(const CacheConfig& config, const std::map<oci::Digest, 
 
 std::vector<ItemId> KeyGraph::roots(const oci::Digest& d) const
 {
-    auto id = digestIds_.find(d);
-    if (id == digestIds_.end())
+    const std::int32_t id = findDigest(d);
+    if (id < 0 || rootByDigest_[static_cast<std::size_t>(id)] < 0)
         return {};
-    auto root = rootOf_.find(id->second);
-    if (root == rootOf_.end())
-        return {};
-    return {root->second};
+    return {rootByDigest_[static_cast<std::size_t>(id)]};
 }
 
 std::vector<ItemId> KeyGraph::children(ItemId parent, int inputIndex, const oci::Digest& child,
                                        std::string_view selector) const
 {
-    auto id = digestIds_.find(child);
-    if (id == digestIds_.end())
-        return {};
-    SelectorId sel = 0;
-    if (!selector.empty()) {
-        auto s = selectorIds_.find(std::string(selector));
-        if (s == selectorIds_.end())
-            return {};
-        sel = s->second;
-    }
-    auto head = linkHeads_.find({parent, inputIndex, id->second, sel});
     std::vector<ItemId> out;
-    if (head == linkHeads_.end())
+    const std::int32_t id = findDigest(child);
+    const SelectorId sel = findSelector(selector);
+    if (id < 0 || sel < 0)
         return out;
-    for (std::int32_t n = head->second; n >= 0; n = linkNodes_[static_cast<std::size_t>(n)].next)
+    const LinkHead* head = findLink({parent, inputIndex, id, sel});
+    if (!head)
+        return out;
+    for (std::int32_t n = head->head; n >= 0; n = linkNodes_[static_cast<std::size_t>(n)].next)
         out.push_back(linkNodes_[static_cast<std::size_t>(n)].child);
     std::sort(out.begin(), out.end());
     return out;

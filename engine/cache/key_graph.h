@@ -9,6 +9,7 @@
 // `layers` result is stored as its top layer (the chain is walked on demand), so a 20,000-record
 // config takes a few MB.
 #include "cache/cache_config.h"
+#include "cache/flat_hash_index.h"
 #include "cache/source_problem.h"
 #include "oci/descriptor.h"
 
@@ -16,7 +17,6 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace cachescope::cache {
@@ -100,9 +100,11 @@ private:
         std::int32_t digestId;
         SelectorId selector;
         bool operator==(const LinkKey&) const = default;
+        std::uint64_t hash() const;
     };
-    struct LinkKeyHash {
-        std::size_t operator()(const LinkKey& k) const noexcept;
+    struct LinkHead {
+        LinkKey key{};
+        std::int32_t head = -1; // first node of the child list
     };
     struct LinkNode {
         ItemId child;
@@ -114,23 +116,25 @@ private:
     };
 
     class Builder;
-    friend class Builder;
 
+    std::int32_t findDigest(const oci::Digest& d) const;
+    SelectorId findSelector(std::string_view s) const;
+    const LinkHead* findLink(const LinkKey& key) const;
     void addLink(const LinkKey& key, ItemId child);
 
     std::vector<KeyItem> items_;
     std::vector<ItemId> recordItems_;
     std::vector<ItemId> rootItems_;
-    std::unordered_map<std::int32_t, ItemId> rootOf_; // digest id -> root item
+    std::vector<ItemId> rootByDigest_; // digest id -> root item or -1
     std::vector<oci::Digest> digests_;
-    std::unordered_map<oci::Digest, std::int32_t> digestIds_;
+    FlatHashIndex<std::int32_t> digestIndex_; // -> index into digests_
     std::vector<std::string> selectors_{std::string()};
-    std::unordered_map<std::string, SelectorId> selectorIds_{{std::string(), 0}};
-    std::unordered_map<LinkKey, std::int32_t, LinkKeyHash> linkHeads_;
+    FlatHashIndex<SelectorId> selectorIndex_;
+    FlatHashIndex<LinkHead> links_;
     std::vector<LinkNode> linkNodes_;
-    std::vector<LayerNode> layerNodes_;   // per config layer
-    std::vector<LayerSlot> chainPool_;    // explicit chains
-    std::vector<oci::Descriptor> slots_;  // per distinct blob
+    std::vector<LayerNode> layerNodes_;  // per config layer
+    std::vector<LayerSlot> chainPool_;   // explicit chains
+    std::vector<oci::Descriptor> slots_; // per distinct blob
     std::vector<std::uint8_t> slotFlags_;
     std::size_t resultCount_ = 0;
 };
