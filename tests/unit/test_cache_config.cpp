@@ -504,6 +504,41 @@ private slots:
         }
     }
 
+    void damagedInputNeverCrashes()
+    {
+        // Every prefix and a sweep of single-byte changes of a real config either parses or
+        // throws Error; a structural error never escapes as anything else.
+        const auto fc = test::loadFixtureCache("02-multi-stage", "local-max");
+        const std::string& bytes = fc.configBytes;
+        int failures = 0;
+        const auto attempt = [&](const std::string& text) {
+            try {
+                const CacheConfig c = parseCacheConfig(text, "cfg");
+                KeyGraph::build(c, fc.layers, "cfg");
+            } catch (const Error&) {
+                ++failures;
+            }
+        };
+        for (std::size_t n = 0; n < bytes.size(); ++n)
+            attempt(bytes.substr(0, n));
+        QCOMPARE(failures, int(bytes.size())); // every strict prefix is incomplete JSON
+        const char replacements[] = {'"', '}', ']', ',', '9', '-', '\\', 'x', '\0'};
+        for (std::size_t i = 0; i < bytes.size(); i += 7)
+            for (char r : replacements) {
+                std::string damaged = bytes;
+                damaged[i] = r;
+                attempt(damaged);
+            }
+    }
+
+    void hostileNestingIsAnError()
+    {
+        const std::string deep = "{\"future\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
+        QVERIFY(contains(errorOf([&] { parseCacheConfig(deep, "cfg"); }), "cfg: invalid JSON at offset"));
+        const std::string fine = "{\"future\":" + std::string(100, '[') + std::string(100, ']') + "}";
+        QVERIFY(parseCacheConfig(fine, "cfg").records.empty());
+    }
+
     void inlineRecordsRoundTrip()
     {
         const std::string json = q("[{'digest':'") + d("a") + q("'},{'layers':[{'layer':1,'createdAt':'2026-08-01T10:00:00.1Z'}],'digest':'") +

@@ -213,6 +213,28 @@ private slots:
         QCOMPARE(c.recordCount(), std::size_t(4));
     }
 
+    void tagLookupPrefersContainerdName()
+    {
+        // BuildKit's client looks for io.containerd.image.name first, then the OCI ref name.
+        QTemporaryDir tmp;
+        CacheBuilder b(tmp.path().toStdString());
+        std::vector<oci::Descriptor> one{b.addLayer("one")}, two{b.addLayer("two-a"), b.addLayer("two-b")};
+        const auto byRefName = b.writeCache(test::linearCacheConfig(one), one, "app");
+        const auto byContainerd = b.writeCache(test::linearCacheConfig(two), two, "other");
+        oci::Index index = b.layout().readIndex();
+        for (auto& m : index.manifests)
+            if (m.digest == byContainerd.digest)
+                m.annotations[std::string(oci::media::AnnotationContainerdImageName)] = "app";
+        index.manifests.push_back(index.manifests.front()); // order must not matter
+        index.manifests.erase(index.manifests.begin());
+        writeFileAtomic(b.dir() / "index.json", goJson(index.toJson()));
+        const ImportedCache c = importLocal(b.dir(), ",tag=app");
+        QVERIFY2(c.ok, c.error.c_str());
+        QCOMPARE(c.manifestDigest, byContainerd.digest);
+        QCOMPARE(c.recordCount(), std::size_t(4));
+        QVERIFY(byRefName.digest != byContainerd.digest);
+    }
+
     void badSourcesFailWithNamedCause()
     {
         struct Case {
