@@ -1,34 +1,41 @@
 #include "base/base64.h"
 
+#include "base/error.h"
+
+#include <openssl/evp.h>
+
 namespace cachescope {
 
 std::string base64Encode(std::string_view bytes)
 {
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    const auto at = [&](std::size_t k) { return static_cast<unsigned int>(static_cast<unsigned char>(bytes[k])); };
-    for (; i + 3 <= bytes.size(); i += 3) {
-        unsigned int v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
-        out += alphabet[(v >> 18) & 63];
-        out += alphabet[(v >> 12) & 63];
-        out += alphabet[(v >> 6) & 63];
-        out += alphabet[v & 63];
-    }
-    const std::size_t rest = bytes.size() - i;
-    if (rest == 1) {
-        unsigned int v = at(i) << 16;
-        out += alphabet[(v >> 18) & 63];
-        out += alphabet[(v >> 12) & 63];
-        out += "==";
-    } else if (rest == 2) {
-        unsigned int v = (at(i) << 16) | (at(i + 1) << 8);
-        out += alphabet[(v >> 18) & 63];
-        out += alphabet[(v >> 12) & 63];
-        out += alphabet[(v >> 6) & 63];
-        out += '=';
-    }
+    std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string base64Decode(std::string_view text, const std::string& what)
+{
+    std::string clean;
+    clean.reserve(text.size());
+    for (char c : text)
+        if (c != '\r' && c != '\n')
+            clean += c;
+    if (clean.size() % 4 != 0)
+        throw Error(what + ": invalid base64 (length " + std::to_string(clean.size()) + " is not a multiple of 4)");
+    std::string out(clean.size() / 4 * 3 + 1, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+    if (n < 0)
+        throw Error(what + ": invalid base64");
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    std::size_t size = static_cast<std::size_t>(n);
+    if (!clean.empty() && clean.back() == '=')
+        --size;
+    if (clean.size() >= 2 && clean[clean.size() - 2] == '=')
+        --size;
+    out.resize(size);
     return out;
 }
 

@@ -1,45 +1,12 @@
 #include "base/go_json.h"
 
+#include "base/utf8.h"
+
 #include <cstdio>
 
 namespace cachescope {
 
 namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-std::size_t utf8SequenceLength(std::string_view s, std::size_t i)
-{
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = byte(i);
-    std::size_t n;
-    unsigned int cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size())
-        return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        if ((byte(i + k) & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    // Reject overlong forms, surrogates and values beyond U+10FFFF, as Go does.
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 void appendNumber(std::string& out, const nlohmann::ordered_json& v)
 {
@@ -126,8 +93,9 @@ void appendGoJsonString(std::string& out, std::string_view s)
             ++i;
             continue;
         }
-        std::size_t n = utf8SequenceLength(s, i);
-        if (n == 0) {
+        const DecodedRune rune = decodeRune(s, i);
+        const std::size_t n = rune.len;
+        if (!rune.valid) {
             out += "\\ufffd";
             ++i;
             continue;

@@ -1,5 +1,6 @@
 #include "cache/inline_cache.h"
 
+#include "base/base64.h"
 #include "base/error.h"
 #include "oci/media_types.h"
 
@@ -7,49 +8,6 @@
 
 namespace cachescope::cache {
 
-std::string decodeBase64(std::string_view text, const std::string& what)
-{
-    static const auto table = [] {
-        std::array<signed char, 256> t{};
-        t.fill(-1);
-        const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (int i = 0; i < 64; ++i)
-            t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
-        return t;
-    }();
-    std::string clean;
-    clean.reserve(text.size());
-    for (char c : text)
-        if (c != '\r' && c != '\n') // Go's decoder skips newlines
-            clean += c;
-    if (clean.size() % 4 != 0)
-        throw Error(what + ": invalid base64 (length " + std::to_string(clean.size()) + " is not a multiple of 4)");
-    std::string out;
-    out.reserve(clean.size() / 4 * 3);
-    for (std::size_t i = 0; i < clean.size(); i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; ++k) {
-            const char c = clean[i + static_cast<std::size_t>(k)];
-            if (c == '=' && i + 4 == clean.size() && k >= 2) {
-                v[k] = 0;
-                ++pad;
-                continue;
-            }
-            if (pad > 0 || table[static_cast<unsigned char>(c)] < 0)
-                throw Error(what + ": invalid base64 at offset " + std::to_string(i + static_cast<std::size_t>(k)));
-            v[k] = table[static_cast<unsigned char>(c)];
-        }
-        const std::uint32_t n = (std::uint32_t(v[0]) << 18) | (std::uint32_t(v[1]) << 12) |
-                                (std::uint32_t(v[2]) << 6) | std::uint32_t(v[3]);
-        out += static_cast<char>((n >> 16) & 0xFF);
-        if (pad < 2)
-            out += static_cast<char>((n >> 8) & 0xFF);
-        if (pad < 1)
-            out += static_cast<char>(n & 0xFF);
-    }
-    return out;
-}
 
 InlineCache readInlineCache(const oci::Manifest& manifest, std::string_view imageConfig, const std::string& what)
 {
@@ -67,7 +25,7 @@ InlineCache readInlineCache(const oci::Manifest& manifest, std::string_view imag
     if (!key->is_string())
         throw Error(what + ": " + std::string(kInlineCacheKey) + " is not a base64 string");
     out.present = true;
-    const std::string records = decodeBase64(key->get_ref<const std::string&>(), what + ": " + std::string(kInlineCacheKey));
+    const std::string records = base64Decode(key->get_ref<const std::string&>(), what + ": " + std::string(kInlineCacheKey));
     out.config.records = parseInlineRecords(records, what + ": " + std::string(kInlineCacheKey));
 
     std::vector<std::string> diffIds;

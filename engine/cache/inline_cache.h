@@ -25,7 +25,5 @@ struct InlineCache {
 // when the key is present but not base64 or not a records array.
 InlineCache readInlineCache(const oci::Manifest& manifest, std::string_view imageConfig, const std::string& what);
 
-// Standard base64 with padding, as Go encodes []byte; throws Error on anything else.
-std::string decodeBase64(std::string_view text, const std::string& what);
 
 } // namespace cachescope::cache

@@ -96,7 +96,7 @@ std::vector<std::string> parseWords(std::string_view rest, char escapeToken)
     const char32_t esc = static_cast<unsigned char>(escapeToken);
     std::size_t width = 0;
     for (std::size_t pos = 0; pos <= rest.size(); pos += width) {
-        DecodedRune r{0, 1};
+        DecodedRune r{0, 1, true};
         if (pos != rest.size())
             r = decodeRune(rest, pos);
         width = r.len;

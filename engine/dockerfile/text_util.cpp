@@ -2,49 +2,6 @@
 
 namespace cachescope::dockerfile {
 
-DecodedRune decodeRune(std::string_view s, std::size_t pos)
-{
-    const auto b0 = static_cast<unsigned char>(s[pos]);
-    if (b0 < 0x80)
-        return {b0, 1};
-    auto cont = [&](std::size_t i) {
-        return pos + i < s.size() && (static_cast<unsigned char>(s[pos + i]) & 0xC0) == 0x80;
-    };
-    auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[pos + i]) & 0x3F; };
-    if (b0 >= 0xC2 && b0 <= 0xDF && cont(1))
-        return {static_cast<char32_t>(((b0 & 0x1F) << 6) | at(1)), 2};
-    if (b0 >= 0xE0 && b0 <= 0xEF && cont(1) && cont(2)) {
-        const char32_t cp = ((b0 & 0x0F) << 12) | (at(1) << 6) | at(2);
-        if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF))
-            return {cp, 3};
-    }
-    if (b0 >= 0xF0 && b0 <= 0xF4 && cont(1) && cont(2) && cont(3)) {
-        const char32_t cp = ((b0 & 0x07) << 18) | (at(1) << 12) | (at(2) << 6) | at(3);
-        if (cp >= 0x10000 && cp <= 0x10FFFF)
-            return {cp, 4};
-    }
-    return {0xFFFD, 1};
-}
-
-void appendUtf8(std::string& out, char32_t cp)
-{
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 bool isGoSpace(char32_t c)
 {
     switch (c) {

@@ -2,6 +2,8 @@
 // Small string helpers shared by the Dockerfile lexer and parsers. They follow Go's definitions
 // (unicode.IsSpace, strings.TrimSpace, UTF-8 decoding with invalid bytes taken one at a time)
 // because BuildKit's frontend is written against those.
+#include "base/utf8.h"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -9,12 +11,9 @@
 
 namespace cachescope::dockerfile {
 
-struct DecodedRune {
-    char32_t cp;     // U+FFFD for an invalid byte
-    std::size_t len; // bytes consumed (1 for an invalid byte)
-};
-DecodedRune decodeRune(std::string_view s, std::size_t pos);
-void appendUtf8(std::string& out, char32_t cp);
+using cachescope::appendUtf8;
+using cachescope::decodeRune;
+using cachescope::DecodedRune;
 
 bool isGoSpace(char32_t c);
 std::string_view trimLeftSpace(std::string_view s);

@@ -1,11 +1,12 @@
 #include "registry/docker_config.h"
 
+#include "base/base64.h"
+
 #include "base/error.h"
 #include "base/files.h"
 #include "registry/reference.h"
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <cctype>
 #include <cerrno>
@@ -32,25 +33,20 @@ namespace {
 
 constexpr std::string_view kDockerHubServerUrl = "https://index.docker.io/v1/";
 
+// Docker writes `auth` padded; tolerate missing padding as the docker CLI does.
 std::optional<std::string> decodeBase64(std::string_view in)
 {
     std::string clean;
     for (char c : in)
-        if (c != '\n' && c != '\r' && c != ' ')
+        if (c != ' ')
             clean += c;
-    while (clean.size() % 4 != 0) // tolerate missing padding
+    while (clean.size() % 4 != 0)
         clean += '=';
-    if (clean.empty())
-        return std::string();
-    std::string out(clean.size() / 4 * 3, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-    if (n < 0)
+    try {
+        return base64Decode(clean, "auth");
+    } catch (const Error&) {
         return std::nullopt;
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    std::size_t padding = clean.size() - clean.find_last_not_of('=') - 1;
-    out.resize(static_cast<std::size_t>(n) - padding);
-    return out;
+    }
 }
 
 std::string serverUrlFor(const std::string& key)
