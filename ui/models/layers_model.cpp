@@ -7,19 +7,11 @@
 
 namespace cachescope::ui {
 
-LayersModel::LayersModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-void LayersModel::setGraph(std::shared_ptr<const cache::ImportedCache> owner, const cache::ImportedGraph* graph)
-{
-    beginResetModel();
-    owner_ = std::move(owner);
-    graph_ = graph;
-    endResetModel();
-}
+LayersModel::LayersModel(QObject* parent) : GraphTableModel(parent) {}
 
 int LayersModel::rowCount(const QModelIndex& parent) const
 {
-    return parent.isValid() || !graph_ ? 0 : static_cast<int>(graph_->graph.layerCount());
+    return parent.isValid() || !graph() ? 0 : static_cast<int>(graph()->graph.layerCount());
 }
 
 int LayersModel::columnCount(const QModelIndex& parent) const
@@ -44,11 +36,11 @@ QVariant LayersModel::headerData(int section, Qt::Orientation orientation, int r
 
 QVariant LayersModel::data(const QModelIndex& index, int role) const
 {
-    if (!graph_ || !index.isValid())
+    if (!graph() || !index.isValid())
         return {};
     const auto slot = static_cast<cache::LayerSlot>(index.row());
-    const oci::Descriptor& d = graph_->graph.layer(slot);
-    const std::uint8_t flags = graph_->graph.layerFlags(slot);
+    const oci::Descriptor& d = graph()->graph.layer(slot);
+    const std::uint8_t flags = graph()->graph.layerFlags(slot);
     if (role == Qt::TextAlignmentRole && index.column() == SizeColumn)
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)

@@ -6,19 +6,11 @@
 
 namespace cachescope::ui {
 
-RecordsModel::RecordsModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-void RecordsModel::setGraph(std::shared_ptr<const cache::ImportedCache> owner, const cache::ImportedGraph* graph)
-{
-    beginResetModel();
-    owner_ = std::move(owner);
-    graph_ = graph;
-    endResetModel();
-}
+RecordsModel::RecordsModel(QObject* parent) : GraphTableModel(parent) {}
 
 int RecordsModel::rowCount(const QModelIndex& parent) const
 {
-    return parent.isValid() || !graph_ ? 0 : static_cast<int>(graph_->graph.itemCount());
+    return parent.isValid() || !graph() ? 0 : static_cast<int>(graph()->graph.itemCount());
 }
 
 int RecordsModel::columnCount(const QModelIndex& parent) const
@@ -43,9 +35,9 @@ QVariant RecordsModel::headerData(int section, Qt::Orientation orientation, int 
 
 QVariant RecordsModel::data(const QModelIndex& index, int role) const
 {
-    if (!graph_ || !index.isValid() || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
+    if (!graph() || !index.isValid() || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
         return {};
-    const cache::KeyGraph& g = graph_->graph;
+    const cache::KeyGraph& g = graph()->graph;
     const auto id = static_cast<cache::ItemId>(index.row());
     const cache::KeyItem& item = g.item(id);
     const cache::ResultChain* best = g.bestResult(id);
