@@ -1,8 +1,5 @@
 // cachescope-cli: the headless shell over the engine.
-#include "base/error.h"
-#include "cache/cache_importer.h"
-#include "cache/default_providers.h"
-#include "cache/import_report.h"
+#include "commands.h"
 
 #include <cstdio>
 #include <iostream>
@@ -23,47 +20,12 @@ commands:
         REF                                              shorthand for type=registry,ref=REF
       --records  list every record with its inputs and result chain
       --json     print a JSON document instead (see README.md)
+  build --dry-run [-f FILE] [--target T] [--build-arg K=V]... [--platform P]
+        [--build-context NAME=SRC]... [--cache-from SPEC]... [--progress plain|json] [--report FILE] CONTEXT
+      Plan the build and say for every step whether BuildKit would take it from cache, from which
+      source, and why not. SRC: docker-image://REF or oci-layout://DIR[:TAG]. Without --dry-run the
+      build itself is not available yet.
 )";
-
-int inspect(const std::vector<std::string>& args)
-{
-    bool json = false;
-    bool records = false;
-    std::vector<cachescope::cache::CacheSpec> specs;
-    for (const std::string& a : args) {
-        if (a == "--json") {
-            json = true;
-        } else if (a == "--records") {
-            records = true;
-        } else if (a.rfind("--", 0) == 0) {
-            std::fprintf(stderr, "cachescope-cli inspect: unknown option %s\n", a.c_str());
-            return 2;
-        } else {
-            try {
-                for (auto& s : cachescope::cache::parseCacheSpecs(a))
-                    specs.push_back(std::move(s));
-            } catch (const cachescope::Error& e) {
-                std::fprintf(stderr, "cachescope-cli inspect: %s\n", e.what());
-                return 2;
-            }
-        }
-    }
-    if (specs.empty()) {
-        std::fputs("cachescope-cli inspect: give at least one cache source (see --help)\n", stderr);
-        return 2;
-    }
-    const auto imported = cachescope::cache::importSources(specs, cachescope::cache::defaultProviderFactory());
-    bool allOk = true;
-    for (const auto& c : imported)
-        allOk = allOk && c.ok;
-    if (json) {
-        std::cout << cachescope::cache::importReportJson(imported).dump(2) << "\n";
-    } else {
-        for (std::size_t i = 0; i < imported.size(); ++i)
-            std::cout << (i ? "\n" : "") << cachescope::cache::importReportText(imported[i], records);
-    }
-    return allOk ? 0 : 1;
-}
 
 } // namespace
 
@@ -81,11 +43,9 @@ int main(int argc, char* argv[])
         return 0;
     }
     if (command == "inspect")
-        return inspect(args);
-    if (command == "build") {
-        std::fputs("cachescope-cli build: not available in this version; use inspect\n", stderr);
-        return 2;
-    }
+        return inspectCommand(args);
+    if (command == "build")
+        return buildCommand(args);
     std::fprintf(stderr, "cachescope-cli: unknown command \"%s\" (see --help)\n", command.c_str());
     return 2;
 }

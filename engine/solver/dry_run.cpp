@@ -1,0 +1,242 @@
+#include "solver/dry_run.h"
+
+#include "base/error.h"
+#include "base/files.h"
+#include "cache/cache_importer.h"
+#include "cache/default_providers.h"
+#include "dockerfile/dockerignore.h"
+#include "dockerfile/instructions.h"
+#include "solver/cache_matcher.h"
+#include "solver/image_resolver.h"
+#include "solver/miss_explainer.h"
+#include "solver/op_graph.h"
+#include "solver/platform.h"
+
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace cachescope::solver {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ContentTree scanContext(const fs::path& dir)
+{
+    dockerfile::DockerIgnore ignore;
+    const fs::path ignoreFile = dir / ".dockerignore";
+    if (fs::exists(ignoreFile)) {
+        try {
+            ignore = dockerfile::DockerIgnore::parse(readFile(ignoreFile));
+        } catch (const Error& e) {
+            throw Error(ignoreFile.string() + ": " + e.what());
+        }
+    }
+    ScanOptions o;
+    o.mode = ScanMode::BuildContext;
+    if (!ignore.empty())
+        o.excluded = [ignore](const std::string& rel, bool) { return ignore.excluded(rel); };
+    return ContentTree::scan(dir, std::move(o));
+}
+
+} // namespace
+
+DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
+{
+    if (options.contextDir.empty() || !fs::is_directory(options.contextDir))
+        throw Error("build context " + options.contextDir.string() + ": not a directory");
+    const fs::path dfPath = options.dockerfile.empty() ? options.contextDir / "Dockerfile" : options.dockerfile;
+    if (!fs::is_regular_file(dfPath))
+        throw Error("Dockerfile " + dfPath.string() + ": not found");
+    dockerfile::ParseOptions po;
+    po.fileName = dfPath.filename().string();
+    const dockerfile::Dockerfile df = dockerfile::parseDockerfile(readFile(dfPath), po);
+
+    // Cache import runs while the Dockerfile is planned, as BuildKit starts it in the background.
+    std::vector<cache::ImportedCache> imported;
+    std::thread importer([&] { imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory()); });
+    struct Join {
+        std::thread& t;
+        ~Join()
+        {
+            if (t.joinable())
+                t.join();
+        }
+    } join{importer};
+
+    ImageResolver resolver(options.buildContexts, options.registryOptions);
+    dockerfile::BuildOptions bo;
+    bo.target = options.target;
+    bo.buildArgs = options.buildArgs;
+    const Platform daemon = defaultPlatform();
+    dockerfile::Platform build;
+    build.os = daemon.os;
+    build.architecture = daemon.architecture;
+    build.variant = daemon.variant;
+    bo.buildPlatform = build;
+    bo.targetPlatform = options.platform ? dockerfile::Platform::parse(*options.platform) : build;
+    bo.resolveImage = [&](const std::string& name, const dockerfile::Platform& p) {
+        return resolver.resolve(name, p).base;
+    };
+    const dockerfile::BuildPlan plan = dockerfile::planBuild(df, bo);
+
+    ImageSources images;
+    for (const auto& [name, r] : resolver.resolved())
+        images.byName[name] = r.source;
+    // Images named only by COPY --from / RUN --mount from= are resolved here.
+    for (const auto& st : plan.stages)
+        if (st.reachable && st.baseKind == dockerfile::BaseKind::Image && !images.byName.count(st.baseName))
+            images.byName[st.baseName] = resolver.resolve(st.baseName, st.platform).source;
+    const OpGraph graph = buildOpGraph(plan, images, po.fileName);
+
+    std::optional<ContentTree> context;
+    if (graph.context >= 0)
+        context.emplace(scanContext(options.contextDir));
+    const ContentKeys keys = contextContentKeys(graph, context ? &*context : nullptr);
+
+    importer.join();
+    const std::vector<MatchSource> sources = matchSources(imported, local);
+    const std::vector<NodeMatch> matches = matchGraph(graph, keys, sources);
+
+    DryRunReport report;
+    report.dockerfile = dfPath.string();
+    report.target = plan.target >= 0 ? plan.stages[static_cast<std::size_t>(plan.target)].name : "";
+    report.platform = bo.targetPlatform->str();
+    std::string failed;
+    for (const auto& c : imported) {
+        report.sources.push_back(SourceResult{c.spec.raw, c.ok, c.error, c.recordCount()});
+        if (!c.ok)
+            failed += (failed.empty() ? "" : "; ") + c.error;
+    }
+    const ExplainContext ectx{graph, matches, plan, options.buildArgs, sources.size(), failed};
+
+    // Steps in plan order: the FROM vertex, then each instruction's nodes (COPY --link has two).
+    std::map<std::pair<int, int>, std::vector<int>> byInstruction;
+    for (std::size_t n = 0; n < graph.nodes.size(); ++n)
+        if (graph.nodes[n].isStep)
+            byInstruction[{graph.nodes[n].stage, graph.nodes[n].instruction}].push_back(static_cast<int>(n));
+    std::set<int> shownImages;
+    for (const dockerfile::PlannedStep& ps : plan.steps()) {
+        const auto& st = plan.stages[static_cast<std::size_t>(ps.stage)];
+        if (ps.instruction < 0) {
+            // The image vertex is printed once however many stages use it.
+            int node = -1;
+            for (std::size_t n = 0; n < graph.nodes.size(); ++n)
+                if (graph.nodes[n].kind == OpKind::Image && graph.nodes[n].imageName == st.baseName)
+                    node = static_cast<int>(n);
+            if (node >= 0 && !shownImages.insert(node).second)
+                continue;
+            StepResult r;
+            r.name = ps.displayName;
+            r.stage = st.name;
+            r.isFrom = true;
+            if (node >= 0) {
+                const NodeMatch& m = matches[static_cast<std::size_t>(node)];
+                r.recordDigest = graph.nodes[static_cast<std::size_t>(node)].cacheMaps[0].record().str();
+                if (!sources.empty()) {
+                    if (m.manifestKeyFound && m.chainKeyFound)
+                        r.explanation = "both image keys (manifest digest, layer chain) are in the cache";
+                    else if (m.chainKeyFound)
+                        r.explanation = "the manifest digest is new, but the layer-chain key matched: not a miss";
+                    else if (m.manifestKeyFound)
+                        r.explanation = "the manifest key matched";
+                    else {
+                        r.cause = "base-image-changed";
+                        r.explanation = "base image changed: neither image key is in any cache source";
+                    }
+                }
+            }
+            report.steps.push_back(std::move(r));
+            continue;
+        }
+        for (int n : byInstruction[{ps.stage, ps.instruction}]) {
+            const OpNode& node = graph.nodes[static_cast<std::size_t>(n)];
+            const NodeMatch& m = matches[static_cast<std::size_t>(n)];
+            StepResult r;
+            r.name = node.displayName;
+            r.stage = st.name;
+            r.recordDigest = node.cacheMaps[0].record(node.output).str();
+            r.cached = m.evaluation == Evaluation::Hit || m.evaluation == Evaluation::NotEvaluated;
+            r.evaluated = m.evaluation != Evaluation::NotEvaluated;
+            r.dependsOnStage = m.evaluation == Evaluation::Depends;
+            if (m.served && m.evaluation == Evaluation::Hit) {
+                r.source = m.served->source;
+                r.alsoIn = m.alsoIn;
+            }
+            const Explanation e = explainNode(ectx, n);
+            r.cause = e.cause;
+            r.explanation = e.text;
+            report.steps.push_back(std::move(r));
+        }
+    }
+    return report;
+}
+
+nlohmann::ordered_json dryRunJson(const DryRunReport& report)
+{
+    nlohmann::ordered_json j;
+    j["dockerfile"] = report.dockerfile;
+    j["target"] = report.target;
+    j["platform"] = report.platform;
+    j["steps"] = nlohmann::ordered_json::array();
+    for (const auto& s : report.steps) {
+        nlohmann::ordered_json o;
+        o["name"] = s.name;
+        o["stage"] = s.stage;
+        o["from"] = s.isFrom;
+        o["cached"] = s.cached;
+        o["evaluated"] = s.evaluated;
+        o["dependsOnStageOutput"] = s.dependsOnStage;
+        o["source"] = s.source.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.source);
+        o["alsoIn"] = s.alsoIn;
+        o["recordDigest"] = s.recordDigest;
+        o["cause"] = s.cause;
+        o["explanation"] = s.explanation;
+        j["steps"].push_back(std::move(o));
+    }
+    j["sources"] = nlohmann::ordered_json::array();
+    for (const auto& s : report.sources) {
+        nlohmann::ordered_json o;
+        o["spec"] = s.spec;
+        o["ok"] = s.ok;
+        o["error"] = s.error;
+        o["records"] = s.records;
+        j["sources"].push_back(std::move(o));
+    }
+    return j;
+}
+
+std::string dryRunText(const DryRunReport& report)
+{
+    std::ostringstream out;
+    for (const auto& s : report.sources)
+        out << (s.ok ? "source " : "source FAILED ") << s.spec << (s.ok ? "" : ": " + s.error) << "\n";
+    int i = 1;
+    for (const auto& s : report.steps) {
+        out << "#" << i << " " << s.name << "\n";
+        if (s.isFrom) {
+            if (!s.explanation.empty())
+                out << "#" << i << " " << s.explanation << "\n";
+        } else if (s.cached) {
+            out << "#" << i << " CACHED";
+            if (!s.source.empty())
+                out << " from " << s.source;
+            if (!s.alsoIn.empty()) {
+                out << " (also in";
+                for (const auto& a : s.alsoIn)
+                    out << " " << a;
+                out << ")";
+            }
+            if (!s.evaluated)
+                out << " (" << s.explanation << ")";
+            out << "\n";
+        } else {
+            out << "#" << i << (s.dependsOnStage ? " DEPENDS " : " RUN ") << s.explanation << "\n";
+        }
+        ++i;
+    }
+    return out.str();
+}
+
+} // namespace cachescope::solver
