@@ -155,7 +155,7 @@ std::vector<NodeMatch> matchGraph(const OpGraph& graph, const ContentKeys& conte
                     nm.alsoIn.push_back(spec);
         }
         // Without a candidate, a stage output not known yet may still give a content key.
-        if (!nm.keyFound && node.kind != OpKind::Image && node.kind != OpKind::Local) {
+        if (!nm.keyFound && !sources.empty() && node.kind != OpKind::Image && node.kind != OpKind::Local) {
             for (std::size_t i = 0; i < node.inputs.size(); ++i) {
                 const OpInput& in = node.inputs[i];
                 const NodeMatch& input = m[static_cast<std::size_t>(in.node)];

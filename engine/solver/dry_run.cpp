@@ -109,7 +109,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
         if (!c.ok)
             failed += (failed.empty() ? "" : "; ") + c.error;
     }
-    const ExplainContext ectx{graph, matches, plan, options.buildArgs, sources.size(), failed};
+    const ExplainContext ectx{graph, matches, plan, df, options.buildArgs, sources.size(), failed};
 
     // Steps in plan order: the FROM vertex, then each instruction's nodes (COPY --link has two).
     std::map<std::pair<int, int>, std::vector<int>> byInstruction;

@@ -30,13 +30,19 @@ std::string changedBuildArgs(const ExplainContext& ctx, const OpNode& node)
             continue;
         std::optional<std::string> declared;
         bool found = false;
-        for (const auto& ins : stage.instructions)
-            if (ins.instruction.kind == dockerfile::InstructionKind::Arg)
-                for (const auto& a : ins.instruction.as<dockerfile::ArgInstruction>().args)
-                    if (a.key == key) {
-                        found = true;
-                        declared = a.defaultValue ? std::optional(unquote(*a.defaultValue)) : std::nullopt;
-                    }
+        const auto consider = [&](const dockerfile::ArgInstruction& arg) {
+            for (const auto& a : arg.args)
+                if (a.key == key) {
+                    found = true;
+                    declared = a.defaultValue ? std::optional(unquote(*a.defaultValue)) : std::nullopt;
+                }
+        };
+        for (const auto& g : ctx.dockerfile.globalArgs)
+            consider(g);
+        if (stage.dockerfileStage >= 0)
+            for (const auto& ins : ctx.dockerfile.stages[static_cast<std::size_t>(stage.dockerfileStage)].instructions)
+                if (ins.kind == dockerfile::InstructionKind::Arg)
+                    consider(ins.as<dockerfile::ArgInstruction>());
         if (!found || (declared && *declared == value))
             continue;
         out += (out.empty() ? "" : ", ") + std::string("build arg ") + key + "=" + value +
@@ -72,6 +78,10 @@ Explanation explainNode(const ExplainContext& ctx, int n)
         return {"not-evaluated", "not evaluated: every step that uses its result is cached (BuildKit shows it CACHED)"};
     case Evaluation::Depends: {
         std::string stages;
+        if (!m.unknown)
+            return {"stage-output", "evaluated only if a later step that depends on a stage output misses; if that "
+                                    "step is cached, this one is not evaluated (CACHED), otherwise it " +
+                                        std::string(m.usable ? "is loaded from cache" : "runs")};
         for (int i : m.pendingInputs) {
             const OpInput& in = node.inputs[static_cast<std::size_t>(i)];
             if (in.origin == ContentOrigin::Stage && in.stage >= 0) {

@@ -23,6 +23,7 @@ struct ExplainContext {
     const OpGraph& graph;
     const std::vector<NodeMatch>& matches;
     const dockerfile::BuildPlan& plan;
+    const dockerfile::Dockerfile& dockerfile; // declared ARG defaults as written
     const std::map<std::string, std::string>& buildArgs;
     std::size_t usableSources = 0;
     std::string sourcesNote; // e.g. "2 sources failed to import: …"
