@@ -212,7 +212,13 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
                              keep(memfdWith("resolv.conf", makeResolvConf(hostResolv, spec.network != NetworkMode::None))),
                              "/etc/resolv.conf"});
 
-    std::vector<std::string> stubTargets = {"etc/hosts", "etc/resolv.conf", "proc", "dev"};
+    // Mount points: created by the child while still privileged (an unprivileged RUN user could
+    // not create /etc/hosts), removed afterwards when the rootfs did not have them.
+    struct MountPoint {
+        std::string rel;
+        bool file;
+    };
+    std::vector<MountPoint> mountPoints = {{"etc/hosts", true}, {"etc/resolv.conf", true}, {"proc", false}, {"dev", false}};
     std::vector<std::string> env = spec.env;
     std::vector<CacheMountLease> leases;
     int mountIndex = 0;
@@ -242,7 +248,8 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
             } else {
                 argv.insert(argv.end(), {"--ro-bind-fd", keep(openPath(source, context + ": bind mount")), b->target});
             }
-            stubTargets.push_back(relOf(b->target));
+            struct stat sst {};
+            mountPoints.push_back({relOf(b->target), ::stat(b->source.c_str(), &sst) == 0 && !S_ISDIR(sst.st_mode)});
         } else if (const auto* c = std::get_if<CacheMount>(&m)) {
             if (!options.cacheMounts)
                 throw Error(context + ": cache mount " + c->target + " needs a cache mount store");
@@ -250,12 +257,12 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
                                                           static_cast<mode_t>(c->mode)));
             argv.insert(argv.end(), {c->readOnly ? "--ro-bind-fd" : "--bind-fd",
                                      keep(openPath(leases.back().dir(), context + ": cache mount")), c->target});
-            stubTargets.push_back(relOf(c->target));
+            mountPoints.push_back({relOf(c->target), false});
         } else if (const auto* t = std::get_if<TmpfsMount>(&m)) {
             if (t->sizeBytes)
                 argv.insert(argv.end(), {"--size", std::to_string(t->sizeBytes)});
             argv.insert(argv.end(), {"--tmpfs", t->target});
-            stubTargets.push_back(relOf(t->target));
+            mountPoints.push_back({relOf(t->target), false});
         } else if (const auto* s = std::get_if<SecretMount>(&m)) {
             struct stat st {};
             if (::stat(s->source.c_str(), &st) != 0) {
@@ -277,7 +284,7 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
             if (engineIsRoot)
                 ::chown(file.c_str(), s->owner.uid, s->owner.gid);
             argv.insert(argv.end(), {"--ro-bind-fd", keep(openPath(file, context + ": secret")), target});
-            stubTargets.push_back(relOf(target));
+            mountPoints.push_back({relOf(target), true});
         }
     }
 
@@ -285,9 +292,9 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
     std::vector<std::string> stubs;
     {
         std::set<std::string> seen;
-        for (const auto& target : stubTargets) {
+        for (const auto& mp : mountPoints) {
             std::string prefix;
-            for (const auto& part : splitPath(target)) {
+            for (const auto& part : splitPath(mp.rel)) {
                 prefix = prefix.empty() ? part : prefix + "/" + part;
                 if (seen.insert(prefix).second && !root.exists(prefix))
                     stubs.push_back(prefix);
@@ -296,7 +303,10 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
     }
 
     const std::string cwd = spec.cwd.empty() ? "/" : spec.cwd;
-    std::vector<std::string> cwdParts = splitPath(relOf(cwd));
+    std::vector<std::pair<std::vector<std::string>, bool>> toCreate; // path parts, is a file
+    toCreate.push_back({splitPath(relOf(cwd)), false});
+    for (const auto& mp : mountPoints)
+        toCreate.push_back({splitPath(mp.rel), mp.file});
     argv.insert(argv.end(), {"--chdir", cwd, "--clearenv"});
     bool havePath = false;
     for (const auto& kv : env) {
@@ -339,18 +349,26 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
         ::signal(SIGPIPE, SIG_DFL);
         if (!enterNamespaces(plan, 2))
             ::_exit(125);
-        // cwd is created while still privileged, without following links out of the root.
-        int dir = ::fcntl(rootFdNumber, F_DUPFD_CLOEXEC, 0);
-        for (const auto& part : cwdParts) {
-            if (dir < 0)
-                break;
-            ::mkdirat(dir, part.c_str(), 0755);
-            int next = ::openat(dir, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            ::close(dir);
-            dir = next;
+        // cwd and mount points are created while still privileged, never following a link
+        // (a link is left for bwrap, which resolves it inside the root).
+        for (const auto& [parts, isFile] : toCreate) {
+            int dir = ::fcntl(rootFdNumber, F_DUPFD_CLOEXEC, 0);
+            for (std::size_t i = 0; i < parts.size() && dir >= 0; ++i) {
+                const char* part = parts[i].c_str();
+                if (i + 1 == parts.size() && isFile) {
+                    int f = ::openat(dir, part, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+                    if (f >= 0)
+                        ::close(f);
+                    break;
+                }
+                ::mkdirat(dir, part, 0755);
+                int next = ::openat(dir, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                ::close(dir);
+                dir = next;
+            }
+            if (dir >= 0)
+                ::close(dir);
         }
-        if (dir >= 0)
-            ::close(dir);
         for (int fd : inherit)
             ::fcntl(fd, F_SETFD, 0);
         if (engineIsRoot) {

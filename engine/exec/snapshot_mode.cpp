@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <mutex>
+#include <sys/stat.h>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ bool tryOverlay(const fs::path& scratch, bool userNamespace)
     int status = 0;
     bool ok = pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
               fs::exists(base / "upper" / "probe", ec);
+    ::chmod((base / "work" / "work").c_str(), 0700); // overlayfs leaves it mode 000
     fs::remove_all(base, ec);
     return ok;
 }
