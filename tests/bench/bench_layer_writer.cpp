@@ -21,10 +21,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch()
+const fs::path& scratch()
 {
-    const char* dir = std::getenv("CACHESCOPE_BENCH_DIR");
-    return fs::path(dir ? dir : "/tmp") / ("bench-layer-writer-" + std::to_string(::getpid()));
+    // Fixed at first use: the forked RSS children must write under the parent's directory.
+    static const fs::path path = [] {
+        const char* dir = std::getenv("CACHESCOPE_BENCH_DIR");
+        return fs::path(dir ? dir : "/tmp") / ("bench-layer-writer-" + std::to_string(::getpid()));
+    }();
+    return path;
 }
 
 // Text-like content (compresses ~3-4x, like source trees and binaries mixed).
