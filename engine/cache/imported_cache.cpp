@@ -117,7 +117,7 @@ void importImage(BlobProvider& provider, const nlohmann::json& top, oci::Manifes
     }
 }
 
-void importInto(BlobProvider& provider, ImportedCache& out)
+void importInto(BlobProvider& provider, ImportedCache& out, std::optional<oci::Descriptor>& contextManifest)
 {
     const oci::Descriptor top = provider.resolve();
     out.manifestDigest = top.digest;
@@ -138,6 +138,8 @@ void importInto(BlobProvider& provider, ImportedCache& out)
             if (d.mediaType == oci::media::BuildkitCacheConfig) {
                 if (!config)
                     config = &d;
+            } else if (isContextManifestDescriptor(d)) {
+                contextManifest = d;
             } else {
                 layers.emplace(d.digest, d);
             }
@@ -155,8 +157,12 @@ void importInto(BlobProvider& provider, ImportedCache& out)
     if (manifest.config.mediaType == oci::media::BuildkitCacheConfig) {
         out.form = CacheForm::ImageManifest;
         std::map<oci::Digest, oci::Descriptor> layers;
-        for (const auto& d : manifest.layers)
-            layers.emplace(d.digest, d);
+        for (const auto& d : manifest.layers) {
+            if (isContextManifestDescriptor(d))
+                contextManifest = d;
+            else
+                layers.emplace(d.digest, d);
+        }
         importCacheConfig(provider, manifest.config, std::move(layers), out);
         return;
     }
@@ -205,7 +211,15 @@ ImportedCache importCache(BlobProvider& provider, const CacheSpec& spec)
     out.spec = spec;
     try {
         out.source = provider.describe();
-        importInto(provider, out);
+        std::optional<oci::Descriptor> manifestDesc;
+        importInto(provider, out, manifestDesc);
+        if (manifestDesc) {
+            try {
+                out.contextManifest = readContextManifest(provider, *manifestDesc);
+            } catch (const std::exception& e) {
+                out.problems.push_back(SourceProblem{"context-manifest", e.what()});
+            }
+        }
         preflightCache(provider, out);
         out.ok = true;
     } catch (const std::exception& e) {

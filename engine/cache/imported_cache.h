@@ -8,12 +8,14 @@
 #include "cache/blob_provider.h"
 #include "cache/cache_config.h"
 #include "cache/cache_spec.h"
+#include "cache/context_manifest.h"
 #include "cache/key_graph.h"
 #include "cache/source_problem.h"
 #include "oci/descriptor.h"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +56,9 @@ struct ImportedCache {
     std::vector<SourceProblem> problems;
     std::int64_t blobBytes = 0;  // sum of the distinct layer blobs listed
     std::size_t missingBlobs = 0;
+    // CacheScope's own exports: the context manifest of the build that wrote it (not a layer; a
+    // manifest that cannot be read is a problem "context-manifest", never a failed import).
+    std::optional<ContextManifest> contextManifest;
 
     std::size_t recordCount() const;
     std::size_t layerCount() const; // config layers (inline: image layers)

@@ -1,0 +1,68 @@
+#pragma once
+// The key graph a build hands to the cache exporter (BuildKit's ExportTo walk, spec §1.3 and §6):
+// one record per cache key, its links per input (alternative parents with selectors), and the
+// results it may export as layer chains.
+//
+// The caller (the BuildSession) fills it: records in any order, links as indexes into `records`.
+// Digests are the exported record digests sha256("<D>@<O>"); `random:` digests are accepted and
+// skipped by the exporter, and so is every record that then has an input with no parent left.
+//
+// mode=min/max is a filter the caller applies with applyExportMode() (or by setting `results`
+// itself): max keeps every non-root record's results; min keeps the results of records on the
+// final result's layer chain (ExportRecord::finalChain) plus results whose blobs already existed
+// before this build (ExportResult::preexisting: imported, or pushed by an earlier export).
+// Roots never export results in either mode.
+#include "cache/layer_source.h"
+#include "cache/cache_export_spec.h"
+#include "cache/timestamp.h"
+#include "oci/descriptor.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cachescope::cache {
+
+struct ExportLink {
+    int record = -1;      // index into ExportGraph::records
+    std::string selector; // a digest string or empty
+};
+
+struct ExportLayer {
+    // mediaType, digest, size and the annotations containerd.io/uncompressed (required: an
+    // importer cannot load a layer without it) and buildkit/createdat.
+    oci::Descriptor descriptor;
+    std::shared_ptr<LayerSource> source;
+};
+
+struct ExportResult {
+    std::vector<ExportLayer> layers; // bottom first
+    Timestamp createdAt;             // the cache record's time; the newest result wins
+    bool preexisting = false;        // blobs existed before this build (kept by mode=min)
+};
+
+struct ExportRecord {
+    std::string digest; // oci digest string, or "random:…"
+    std::vector<std::vector<ExportLink>> inputs;
+    std::vector<ExportResult> results;
+    bool finalChain = false; // on the final result's layer chain (kept by mode=min)
+};
+
+struct ExportGraph {
+    std::vector<ExportRecord> records;
+
+    int add(ExportRecord record)
+    {
+        records.push_back(std::move(record));
+        return static_cast<int>(records.size()) - 1;
+    }
+};
+
+// Drops the results mode does not export (see above). Roots lose theirs in both modes.
+void applyExportMode(ExportGraph& graph, ExportMode mode);
+
+// A descriptor as BuildKit describes a layer it exports (cache/refs.go ociDesc).
+oci::Descriptor exportLayerDescriptor(std::string mediaType, const oci::Digest& blob, std::int64_t size,
+                                      const oci::Digest& diffId, const Timestamp& createdAt);
+
+} // namespace cachescope::cache

@@ -1,0 +1,95 @@
+#include "cache/registry_cache_target.h"
+
+#include "base/error.h"
+#include "registry/reference.h"
+
+#include <cstdlib>
+#include <map>
+#include <set>
+
+namespace cachescope::cache {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A scratch content store for blobs that are not on local disk (remote sources, the config).
+class StagingDir {
+public:
+    StagingDir()
+    {
+        std::string pattern = (fs::temp_directory_path() / "cachescope-export-XXXXXX").string();
+        if (!::mkdtemp(pattern.data()))
+            throw Error("cannot create a staging directory in " + fs::temp_directory_path().string());
+        path_ = pattern;
+    }
+    ~StagingDir()
+    {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    StagingDir(const StagingDir&) = delete;
+    StagingDir& operator=(const StagingDir&) = delete;
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+} // namespace
+
+oci::Descriptor pushRegistryCache(const CacheBlobs& blobs, const std::string& refText,
+                                  registry::RegistryOptions options, const ExportProgress& progress)
+{
+    const auto say = [&](const std::string& line) {
+        if (progress)
+            progress(line);
+    };
+    try {
+        const auto ref = registry::Reference::parse(refText);
+        if (ref.tag.empty())
+            throw Error("the reference needs a tag to push the cache under");
+        registry::RegistryClient client(ref.apiHost(), std::move(options));
+        const std::string& repo = ref.path;
+        StagingDir staging;
+        oci::ContentStore stage(staging.path());
+
+        // Group the layer blobs by the local store they can be pushed from.
+        std::map<const oci::ContentStore*, std::vector<oci::Descriptor>> byStore;
+        std::set<oci::Digest> seen;
+        for (const auto& l : blobs.layers) {
+            if (!seen.insert(l.descriptor.digest).second)
+                continue;
+            if (const oci::ContentStore* store = l.source->localStore(); store && store->has(l.descriptor.digest)) {
+                byStore[store].push_back(l.descriptor);
+                continue;
+            }
+            // Remote blobs travel through the staging store, unless the target has them already.
+            if (!client.headBlob(repo, l.descriptor.digest)) {
+                l.source->fetch(l.descriptor, stage);
+                byStore[&stage].push_back(l.descriptor);
+            }
+        }
+        for (const auto& [store, descs] : byStore)
+            client.pushBlobs(repo, descs, *store);
+        for (const auto& l : blobs.layers)
+            say("writing layer " + l.descriptor.digest.str());
+
+        stage.put(blobs.configBytes, blobs.config.mediaType);
+        client.pushBlob(repo, blobs.config, stage);
+        say("writing config " + blobs.config.digest.str());
+
+        auto pushed = client.putManifest(repo, ref.tag, blobs.manifestBytes, blobs.manifest.mediaType);
+        const bool imageManifest = blobs.manifest.mediaType == "application/vnd.oci.image.manifest.v1+json";
+        say(std::string(imageManifest ? "writing cache image manifest " : "writing cache manifest ") +
+            blobs.manifest.digest.str());
+        oci::Descriptor out = blobs.manifest;
+        if (!pushed.digest.empty() && pushed.digest != out.digest)
+            throw Error("the registry stored the manifest as " + pushed.digest.str() + ", expected " + out.digest.str());
+        return out;
+    } catch (const std::exception& e) {
+        rethrowWithContext("registry cache export " + refText, e);
+    }
+}
+
+} // namespace cachescope::cache
