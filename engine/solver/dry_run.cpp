@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/files.h"
+#include "base/utf8.h"
 #include "cache/cache_importer.h"
 #include "cache/default_providers.h"
 #include "dockerfile/dockerignore.h"
@@ -12,6 +13,7 @@
 #include "solver/op_graph.h"
 #include "solver/platform.h"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -38,6 +40,65 @@ ContentTree scanContext(const fs::path& dir)
     if (!ignore.empty())
         o.excluded = [ignore](const std::string& rel, bool) { return ignore.excluded(rel); };
     return ContentTree::scan(dir, std::move(o));
+}
+
+std::string producerName(const OpGraph& graph, int node)
+{
+    if (node < 0 || node >= static_cast<int>(graph.nodes.size()))
+        return "scratch";
+    const OpNode& n = graph.nodes[static_cast<std::size_t>(node)];
+    if (!n.displayName.empty())
+        return n.displayName;
+    switch (n.kind) {
+    case OpKind::Image: return "image " + n.imageName;
+    case OpKind::Local: return "build context";
+    case OpKind::Exec: return "exec op";
+    case OpKind::File: return "file op";
+    case OpKind::Merge: return "merge op";
+    }
+    return "op";
+}
+
+// Fills what was hashed for a step: the op's CacheMap plaintext and digest and each input's selectors.
+void describeKey(StepResult& r, const OpGraph& graph, const OpNode& node)
+{
+    const CacheMap& cm = node.cacheMaps[0];
+    r.keyPlaintext = node.kind == OpKind::Image && !cm.keyPlaintext.empty() ? cm.keyPlaintext : cm.plaintext;
+    r.keyDigest = cm.digest.str();
+    for (std::size_t i = 0; i < cm.deps.size(); ++i) {
+        const CacheMapDep& dep = cm.deps[i];
+        StepInput in;
+        in.producer = producerName(graph, i < node.inputs.size() ? node.inputs[i].node : -1);
+        std::size_t start = 0;
+        while (start < dep.selectorPlaintext.size()) {
+            const std::size_t end = std::min(dep.selectorPlaintext.find('\0', start), dep.selectorPlaintext.size());
+            in.selectorPaths.push_back(dep.selectorPlaintext.substr(start, end - start));
+            start = end + 1;
+        }
+        in.selector = dep.selector.empty() ? std::string() : dep.selector.str();
+        in.contentBased = dep.contentBased;
+        if (dep.contentBased && dep.contentSelectors.empty())
+            in.contentSelectors.push_back("/");
+        for (const ContentSelector& sel : dep.contentSelectors)
+            in.contentSelectors.push_back(sel.path.empty() ? "/" : sel.path);
+        r.inputs.push_back(std::move(in));
+    }
+}
+
+// JSON strings must be UTF-8: invalid bytes become U+FFFD as Go's encoder writes them.
+std::string jsonSafe(const std::string& s)
+{
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const DecodedRune r = decodeRune(s, i);
+        if (r.valid)
+            out.append(s, i, r.len);
+        else
+            appendUtf8(out, U'\uFFFD');
+        i += r.len;
+    }
+    return out;
 }
 
 } // namespace
@@ -134,6 +195,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
             if (node >= 0) {
                 const NodeMatch& m = matches[static_cast<std::size_t>(node)];
                 r.recordDigest = graph.nodes[static_cast<std::size_t>(node)].cacheMaps[0].record().str();
+                describeKey(r, graph, graph.nodes[static_cast<std::size_t>(node)]);
                 if (!sources.empty()) {
                     if (m.manifestKeyFound && m.chainKeyFound)
                         r.explanation = "both image keys (manifest digest, layer chain) are in the cache";
@@ -157,6 +219,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
             r.name = node.displayName;
             r.stage = st.name;
             r.recordDigest = node.cacheMaps[0].record(node.output).str();
+            describeKey(r, graph, node);
             r.cached = m.evaluation == Evaluation::Hit || m.evaluation == Evaluation::NotEvaluated;
             r.evaluated = m.evaluation != Evaluation::NotEvaluated;
             r.dependsOnStage = m.evaluation == Evaluation::Depends;
@@ -193,6 +256,23 @@ nlohmann::ordered_json dryRunJson(const DryRunReport& report)
         o["recordDigest"] = s.recordDigest;
         o["cause"] = s.cause;
         o["explanation"] = s.explanation;
+        // Added after the first report format; readers of the older fields are unaffected.
+        o["keyPlaintext"] = jsonSafe(s.keyPlaintext);
+        o["keyDigest"] = s.keyDigest;
+        o["inputs"] = nlohmann::ordered_json::array();
+        for (const StepInput& in : s.inputs) {
+            nlohmann::ordered_json i;
+            i["producer"] = jsonSafe(in.producer);
+            i["selectorPaths"] = nlohmann::ordered_json::array();
+            for (const auto& p : in.selectorPaths)
+                i["selectorPaths"].push_back(jsonSafe(p));
+            i["selector"] = in.selector.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(in.selector);
+            i["contentBased"] = in.contentBased;
+            i["contentSelectors"] = nlohmann::ordered_json::array();
+            for (const auto& p : in.contentSelectors)
+                i["contentSelectors"].push_back(jsonSafe(p));
+            o["inputs"].push_back(std::move(i));
+        }
         j["steps"].push_back(std::move(o));
     }
     j["sources"] = nlohmann::ordered_json::array();

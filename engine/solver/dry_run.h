@@ -27,6 +27,16 @@ struct DryRunOptions {
     registry::RegistryOptions registryOptions;
 };
 
+// One op input as it enters the step's cache key: what produces it, the link selector (the paths
+// hashed into the edge) and, for content-based inputs, the selectors of the content checksum.
+struct StepInput {
+    std::string producer;                      // the producing step's name, "build context", "image <ref>", or the op kind
+    std::vector<std::string> selectorPaths;    // paths hashed into the link selector (empty: no selector)
+    std::string selector;                      // that selector's digest ("" when none)
+    bool contentBased = false;                 // a content (slow) key is computed for this input
+    std::vector<std::string> contentSelectors; // paths the content key covers ("/" = the whole input)
+};
+
 struct StepResult {
     std::string name;          // BuildKit's display name
     std::string stage;         // stage name as printed ("builder", "stage-3", "" for a one-stage build)
@@ -39,6 +49,11 @@ struct StepResult {
     std::string recordDigest;  // sha256("<D>@<O>") of this step's op
     std::string cause;         // machine-readable cause of a miss (see README)
     std::string explanation;
+    // What was hashed: the CacheMap plaintext of the op (FROM: the image's manifest key JSON), its
+    // digest D, and the op's inputs with their selectors.
+    std::string keyPlaintext;
+    std::string keyDigest;
+    std::vector<StepInput> inputs;
 };
 
 struct SourceResult {
