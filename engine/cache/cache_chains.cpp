@@ -11,9 +11,6 @@ namespace cachescope::cache {
 
 namespace {
 
-// BuildKit never exports the empty gzip tar as a layer (exptypes.EmptyGZLayer).
-constexpr std::string_view kEmptyGzipLayer = "sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1";
-
 bool sameResult(const ExportResult& a, const ExportResult& b)
 {
     if (a.createdAt.nanos != b.createdAt.nanos || a.layers.size() != b.layers.size())
@@ -149,8 +146,6 @@ MarshaledCache CacheChains::marshal() const
         std::string parentId;
         for (const auto& l : r.layers) {
             const auto& d = l.descriptor;
-            if (d.digest.str() == kEmptyGzipLayer)
-                continue;
             descriptors.try_emplace(d.digest, l);
             std::string id = d.digest.str() + parentId;
             if (!chainIndex.count(id)) {

@@ -8,7 +8,8 @@
 //
 // marshal() walks from the leaves; each item becomes one record with its best result: the newest
 // createdAt among results whose blobs are all available and carry a diffID. A result's layers
-// become (blob, parent chain) entries, deduplicated; BuildKit's empty gzip layer is left out.
+// become (blob, parent chain) entries, deduplicated. The empty gzip layer stays: BuildKit v0.24
+// exports it (the fixtures list sha256:4f4fb700…).
 // Then sortConfig (sort_config.h) makes the bytes deterministic.
 #include "cache/cache_config.h"
 #include "cache/export_graph.h"
