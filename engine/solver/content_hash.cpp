@@ -3,9 +3,11 @@
 #include "base/error.h"
 #include "solver/go_path.h"
 #include "solver/path_patterns.h"
+#include "solver/stat_cache.h"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
@@ -62,6 +64,9 @@ struct Record {
     std::string header;   // tarsum header bytes (files and symlinks until hashed)
     std::string fsPath;   // regular file whose bytes follow the header
     bool hasContent = false;
+    std::uint32_t mode = 0; // permission bits
+    std::int64_t size = 0;
+    StatKey stat;           // regular files: the stat cache key
 };
 
 // BuildKit's radix-tree keys: "/" becomes NUL, so "/a/b" is "\0a\0b"; a directory also has
@@ -173,6 +178,10 @@ oci::Digest hashFile(const Record& r, std::vector<char>& buffer)
 
 struct ContentTree::Impl {
     ScanOptions options;
+    std::optional<StatCache> statCache;
+    std::int64_t scanStartNs = 0;
+    std::size_t statHits = 0;
+    std::atomic<std::size_t> hashed{0};
     std::map<std::string, Record> records;
     std::map<std::string, std::string> plaintexts; // digest string -> bytes
     std::mutex plaintextMutex;
@@ -200,11 +209,13 @@ struct ContentTree::Impl {
         const std::string key = toKey(rel);
         Record r;
         r.header = tarsumHeader(header);
+        r.mode = header.mode;
+        r.size = header.size;
         if (S_ISDIR(st.st_mode)) {
             r.type = RecordType::DirHeader;
             r.digest = oci::Digest::of(r.header);
             remember(r.digest, r.header);
-            records[key] = Record{RecordType::Dir, {}, {}, {}, {}, false};
+            records[key] = Record{RecordType::Dir, {}, {}, {}, {}, false, r.mode, 0, {}};
             records[key + '\0'] = std::move(r);
             return;
         }
@@ -215,6 +226,11 @@ struct ContentTree::Impl {
         if (S_ISREG(st.st_mode)) {
             r.hasContent = true;
             r.fsPath = fsPath;
+            r.stat = StatKey{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                             static_cast<std::int64_t>(st.st_size),
+                             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                             static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
+                             static_cast<std::uint32_t>(st.st_mode), fnv1a64(r.header)};
         } else {
             r.digest = oci::Digest::of(r.header);
             remember(r.digest, r.header);
@@ -261,8 +277,18 @@ struct ContentTree::Impl {
                 if (!key.empty())
                     break;
             }
-            if (it->second.hasContent && it->second.digest.empty())
-                pending.push_back(&it->second);
+            if (it->second.hasContent && it->second.digest.empty()) {
+                Record& r = it->second;
+                if (statCache) {
+                    if (auto d = statCache->lookup(r.fsPath, r.stat)) {
+                        r.digest = *d;
+                        remember(r.digest, r.header);
+                        ++statHits;
+                        continue;
+                    }
+                }
+                pending.push_back(&r);
+            }
         }
         if (pending.empty())
             return;
@@ -281,6 +307,7 @@ struct ContentTree::Impl {
                     Record& r = *pending[i];
                     r.digest = hashFile(r, buffer);
                     remember(r.digest, r.header);
+                    hashed.fetch_add(1, std::memory_order_relaxed);
                 } catch (const std::exception& e) {
                     std::lock_guard lock(errorMutex);
                     if (error.empty())
@@ -297,6 +324,9 @@ struct ContentTree::Impl {
             t.join();
         if (!error.empty())
             throw Error(error);
+        if (statCache)
+            for (const Record* r : pending)
+                statCache->put(r->fsPath, r->stat, r->digest);
     }
 
     Record* find(const std::string& key)
@@ -554,7 +584,14 @@ ContentTree ContentTree::scan(const fs::path& root, ScanOptions options)
     struct stat st {};
     if (::stat(rootPath.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw Error(rootPath + ": not a directory");
-    impl->records[""] = Record{RecordType::Dir, {}, {}, {}, {}, false};
+    {
+        timespec now {};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        impl->scanStartNs = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+    }
+    if (!impl->options.statCacheFile.empty())
+        impl->statCache.emplace(impl->options.statCacheFile);
+    impl->records[""] = Record{RecordType::Dir, {}, {}, {}, {}, false, st.st_mode & 07777, 0, {}};
     Record header;
     header.type = RecordType::DirHeader;
     if (impl->options.mode == ScanMode::BuildContext) {
@@ -601,6 +638,133 @@ std::optional<std::string> ContentTree::plaintext(const oci::Digest& digest) con
 std::size_t ContentTree::entryCount() const
 {
     return impl_->records.size();
+}
+
+std::vector<TreeEntry> ContentTree::entries(const ContentSelector& sel)
+{
+    Impl& t = *impl_;
+    const std::string p = keyPath(sel.path);
+    // The part before the first wildcard names the subtree; patterns filter inside it.
+    std::string prefix = p;
+    if (sel.wildcard) {
+        std::string acc;
+        std::size_t i = 1;
+        while (i <= p.size()) {
+            std::size_t j = p.find('/', i);
+            if (j == std::string::npos)
+                j = p.size();
+            const std::string part = p.substr(i, j - i);
+            if (containsWildcards(part))
+                break;
+            acc += "/" + part;
+            i = j + 1;
+        }
+        prefix = acc;
+    }
+    int linksWalked = 0;
+    std::string resolved = prefix.empty() ? std::string() : t.followParents(prefix, linksWalked);
+    {
+        const Record* r = t.find(toKey(resolved));
+        while (r && r->type == RecordType::Symlink && (sel.followLinks || sel.wildcard || resolved != p)) {
+            if (++linksWalked > 255)
+                throw Error("too many symlinks: " + sel.path);
+            resolved = keyPath(r->linkname.starts_with('/') ? goPathClean(r->linkname)
+                                                           : goPathJoin(goPathDir(resolved.empty() ? "/" : resolved), r->linkname));
+            r = t.find(toKey(resolved));
+        }
+        if (!r)
+            return {};
+    }
+    const PathPatterns include(sel.includePatterns);
+    const PathPatterns exclude(sel.excludePatterns);
+    t.hashPending(toKey(resolved));
+    std::vector<TreeEntry> out;
+    const std::string key = toKey(resolved);
+    std::string matchedDir;
+    for (auto it = t.records.lower_bound(key); it != t.records.end(); ++it) {
+        const std::string& k = it->first;
+        if (k != key && !k.starts_with(key + '\0'))
+            break;
+        const Record& r = it->second;
+        if (r.type == RecordType::Dir)
+            continue; // its header entry ("<key>\0") stands for it
+        std::string fn = toPath(k);
+        if (r.type == RecordType::DirHeader)
+            fn.pop_back();
+        if (fn.empty())
+            continue; // the context root itself
+        // Shown under the name the selector used, not the symlink-resolved one.
+        if (!resolved.empty() && fn.starts_with(resolved))
+            fn = prefix + fn.substr(resolved.size());
+        if (sel.wildcard) {
+            if (matchedDir.empty() || !fn.starts_with(matchedDir + "/")) {
+                if (!goPathMatch(p, fn))
+                    continue;
+                matchedDir = fn;
+            }
+        }
+        const std::string base = sel.wildcard ? (fn == matchedDir ? std::string() : fn.substr(matchedDir.size() + 1))
+                                              : (fn.size() > prefix.size() ? fn.substr(prefix.size() + 1) : std::string());
+        if (!base.empty()) {
+            if (!include.empty() && !include.matches(base))
+                continue;
+            if (!exclude.empty() && exclude.matches(base))
+                continue;
+        }
+        TreeEntry e;
+        e.path = fn.substr(1);
+        e.mode = r.mode;
+        e.size = r.size;
+        e.linkname = r.linkname;
+        e.typeflag = r.type == RecordType::DirHeader ? '5' : r.type == RecordType::Symlink ? '2' : r.hasContent ? '0' : '?';
+        if (r.type != RecordType::DirHeader)
+            e.digest = t.digestOf(k);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+oci::Digest ContentTree::checksumWithMode(const std::string& relPath, std::uint32_t mode)
+{
+    const Record* r = impl_->find(toKey(keyPath(relPath)));
+    if (!r || !r->hasContent)
+        throw Error(relPath + ": not a regular file in the tree");
+    struct stat st {};
+    if (::lstat(r->fsPath.c_str(), &st) != 0)
+        throw Error(r->fsPath + ": cannot stat: " + std::strerror(errno));
+    FileHeader h = headerFromStat(st, r->fsPath, impl_->options.mode, {});
+    h.mode = mode;
+    Record tmp = *r;
+    tmp.header = tarsumHeader(h);
+    std::vector<char> buffer(1 << 16);
+    return hashFile(tmp, buffer);
+}
+
+std::size_t ContentTree::statCacheHits() const
+{
+    return impl_->statHits;
+}
+
+std::size_t ContentTree::filesHashed() const
+{
+    return impl_->hashed.load();
+}
+
+void ContentTree::saveStatCache()
+{
+    if (!impl_->statCache)
+        return;
+    // Only files of this tree: entries of removed files drop out.
+    StatCache fresh(impl_->options.statCacheFile, StatCache::Empty{});
+    for (const auto& [key, r] : impl_->records) {
+        if (!r.hasContent)
+            continue;
+        if (!r.digest.empty())
+            fresh.put(r.fsPath, r.stat, r.digest);
+        else if (auto d = impl_->statCache->lookup(r.fsPath, r.stat))
+            fresh.put(r.fsPath, r.stat, *d);
+    }
+    fresh.save(impl_->scanStartNs - impl_->options.racyWindowNs);
 }
 
 } // namespace cachescope::solver

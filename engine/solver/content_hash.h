@@ -52,6 +52,22 @@ struct ScanOptions {
     std::function<bool(const std::string& relPath, bool isDir)> excluded;
     unsigned threads = 0;       // hashing threads; 0 = one per core
     bool keepPlaintexts = false; // remember the bytes behind every digest (for display and tests)
+    // A persistent stat cache (solver/stat_cache.h): files whose stat is unchanged are not read again.
+    // Empty: none. saveStatCache() writes it back.
+    std::filesystem::path statCacheFile;
+    // Files changed less than this long before the scan started are not stored in the stat cache
+    // (timestamp granularity: a second change within one tick would leave the stat unchanged).
+    std::int64_t racyWindowNs = 2'000'000'000;
+};
+
+// One entry of a tree as a selector covers it (for context manifests).
+struct TreeEntry {
+    std::string path;       // relative to the root, slash-separated ("src/a.txt")
+    char typeflag = '0';    // '0' file, '2' symlink, '5' dir, other tar types
+    std::uint32_t mode = 0; // permission bits incl. setuid/setgid/sticky
+    std::int64_t size = 0;  // regular files
+    std::string linkname;
+    oci::Digest digest;     // files and symlinks: the per-file checksum (header + content)
 };
 
 // The per-selector checksums of one content key, and the key itself.
@@ -83,6 +99,20 @@ public:
     // (file header without content, directory or wildcard file-list).
     std::optional<std::string> plaintext(const oci::Digest& digest) const;
     std::size_t entryCount() const;
+
+    // The entries a selector covers (a plain path: it and everything below it, after resolving
+    // symlinks in its parents; wildcards and include/exclude patterns filter that), digests computed.
+    std::vector<TreeEntry> entries(const ContentSelector& selector);
+    // The checksum a regular file would have with permission bits `mode` instead of its own: tells a
+    // mode-only change from a content change when only the old checksum and mode are known.
+    oci::Digest checksumWithMode(const std::string& relPath, std::uint32_t mode);
+
+    // Stat cache use: files served from it, files read and hashed.
+    std::size_t statCacheHits() const;
+    std::size_t filesHashed() const;
+    // Writes the stat cache (when ScanOptions::statCacheFile is set): every file hashed or confirmed
+    // by this tree, except racy ones. Throws Error when the file cannot be written.
+    void saveStatCache();
 
 private:
     struct Impl;
