@@ -41,14 +41,10 @@ int main(int argc, char* argv[])
     cachescope::ui::MainWindow window;
     QStringList specs = parser.values(QStringLiteral("cache-from"));
     const bool firstStart = !QSettings().contains(QStringLiteral("sources"));
-    if (specs.isEmpty() && (parser.isSet(QStringLiteral("demo")) || firstStart)) {
-        const QString demo = demoDir();
-        specs << QStringLiteral("type=local,src=%1/cache-max").arg(demo)
-              << QStringLiteral("type=local,src=%1/cache-min").arg(demo);
-    } else if (specs.isEmpty()) {
-        specs = QSettings().value(QStringLiteral("sources")).toStringList();
-    }
-    window.openSources(specs);
+    if (specs.isEmpty() && (parser.isSet(QStringLiteral("demo")) || firstStart))
+        window.openDemo(demoDir()); // imports the demo caches, then plans the demo project
+    else
+        window.openSources(specs.isEmpty() ? QSettings().value(QStringLiteral("sources")).toStringList() : specs);
     window.show();
     return app.exec();
 }

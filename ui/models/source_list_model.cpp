@@ -137,6 +137,15 @@ QStringList SourceListModel::specs() const
     return out;
 }
 
+QStringList SourceListModel::enabledSpecs() const
+{
+    QStringList out;
+    for (const auto& e : entries_)
+        if (e.enabled)
+            out << e.spec;
+    return out;
+}
+
 void SourceListModel::setSpecs(const QStringList& specs)
 {
     beginResetModel();

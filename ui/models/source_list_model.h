@@ -36,6 +36,7 @@ public:
     void removeSource(int row);
     void moveSource(int from, int to);
     QStringList specs() const;
+    QStringList enabledSpecs() const; // what a plan or build uses, in order
     void setSpecs(const QStringList& specs);
     const SourceEntry& entry(int row) const { return entries_.at(static_cast<std::size_t>(row)); }
 

@@ -1,0 +1,101 @@
+#include "steps/steps_view.h"
+
+#include "models/steps_model.h"
+
+#include <QCheckBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace cachescope::ui {
+
+StepsView::StepsView(StepsModel* model, QWidget* parent) : QWidget(parent), model_(model)
+{
+    proxy_ = new QSortFilterProxyModel(this);
+    proxy_->setSourceModel(model_);
+    proxy_->setFilterRole(StepsModel::MissRole);
+    proxy_->setRecursiveFilteringEnabled(true); // a stage shows when one of its steps does
+
+    tree_ = new QTreeView(this);
+    tree_->setModel(proxy_);
+    tree_->setAccessibleName(tr("Build steps"));
+    tree_->setUniformRowHeights(true);
+    tree_->setAlternatingRowColors(true);
+    tree_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    tree_->setSelectionMode(QAbstractItemView::SingleSelection);
+    tree_->header()->setStretchLastSection(false);
+    tree_->header()->setSectionResizeMode(StepsModel::NameColumn, QHeaderView::Stretch);
+    tree_->header()->setSectionResizeMode(StepsModel::StatusColumn, QHeaderView::ResizeToContents);
+    tree_->header()->setSectionResizeMode(StepsModel::SourceColumn, QHeaderView::ResizeToContents);
+    tree_->header()->setSectionResizeMode(StepsModel::KeyColumn, QHeaderView::ResizeToContents);
+
+    missesOnly_ = new QCheckBox(tr("&Misses only"), this);
+    missesOnly_->setAccessibleName(tr("Show only steps that miss"));
+    jump_ = new QPushButton(tr("&First miss"), this);
+    jump_->setAccessibleName(tr("Jump to the first miss"));
+    jump_->setToolTip(tr("Select the first step that would run (Ctrl+J)"));
+    message_ = new QLabel(this);
+    message_->setAccessibleName(tr("Plan state"));
+    message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    message_->setWordWrap(true);
+
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(message_, 1);
+    bar->addWidget(missesOnly_);
+    bar->addWidget(jump_);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(tree_, 1);
+
+    connect(missesOnly_, &QCheckBox::toggled, this, &StepsView::setMissesOnly);
+    connect(jump_, &QPushButton::clicked, this, &StepsView::jumpToFirstMiss);
+    connect(tree_->selectionModel(), &QItemSelectionModel::currentChanged, this, &StepsView::emitCurrent);
+    // A new plan replaces the rows: show every stage open, and keep the details in step.
+    connect(model_, &QAbstractItemModel::modelReset, this, [this] {
+        tree_->expandAll();
+        emitCurrent();
+    });
+    connect(model_, &QAbstractItemModel::rowsInserted, tree_, &QTreeView::expandAll);
+    connect(model_, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex& topLeft) {
+        if (proxy_->mapToSource(tree_->currentIndex()).siblingAtColumn(0) == topLeft.siblingAtColumn(0))
+            emitCurrent();
+    });
+}
+
+void StepsView::setMissesOnly(bool on)
+{
+    if (missesOnly_->isChecked() != on)
+        missesOnly_->setChecked(on);
+    proxy_->setFilterFixedString(on ? QStringLiteral("miss") : QString());
+    tree_->expandAll();
+    emit missesOnlyChanged(on);
+}
+
+void StepsView::setMessage(const QString& text)
+{
+    message_->setText(text);
+}
+
+bool StepsView::jumpToFirstMiss()
+{
+    const QModelIndex miss = proxy_->mapFromSource(model_->firstMiss());
+    if (!miss.isValid())
+        return false;
+    tree_->setCurrentIndex(miss);
+    tree_->scrollTo(miss);
+    tree_->setFocus();
+    return true;
+}
+
+void StepsView::emitCurrent()
+{
+    emit currentStepChanged(model_->step(proxy_->mapToSource(tree_->currentIndex())));
+}
+
+} // namespace cachescope::ui
