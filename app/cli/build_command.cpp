@@ -1,5 +1,6 @@
-// cachescope-cli build --dry-run: predict every step's cache outcome.
+// cachescope-cli build: run a build (BuildSession), or with --dry-run predict every step's cache outcome.
 #include "base/error.h"
+#include "build/build_session.h"
 #include "cache/cache_spec.h"
 #include "commands.h"
 #include "solver/dry_run.h"
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 namespace {
 
@@ -26,7 +28,144 @@ bool splitKeyValue(const std::string& text, std::string& key, std::string& value
     return true;
 }
 
+std::string seconds(std::chrono::milliseconds d)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(d.count()) / 1000.0);
+    return buf;
+}
+
+// Progress like buildx --progress=plain.
+class PlainPrinter {
+public:
+    void operator()(const cachescope::build::BuildEvent& e)
+    {
+        using namespace cachescope::build;
+        if (const auto* s = std::get_if<SourceImported>(&e)) {
+            if (s->ok)
+                std::printf("#0 importing cache manifest from %s (%zu records)\n", s->spec.c_str(), s->records);
+            else
+                std::printf("#0 importing cache manifest from %s\n#0 ERROR: %s\n", s->spec.c_str(), s->error.c_str());
+        } else if (const auto* p = std::get_if<StepPlanned>(&e)) {
+            names_[p->vertex] = p->name;
+        } else if (const auto* c = std::get_if<StepCached>(&e)) {
+            std::printf("#%d %s\n#%d CACHED%s\n\n", c->vertex, names_[c->vertex].c_str(), c->vertex,
+                        c->source.empty() || c->source == "local" ? "" : (" (from " + c->source + ")").c_str());
+        } else if (const auto* s = std::get_if<StepStarted>(&e)) {
+            std::printf("#%d %s\n", s->vertex, names_[s->vertex].c_str());
+        } else if (const auto* l = std::get_if<StepLog>(&e)) {
+            if (l->vertex > 0)
+                std::printf("#%d %.3f %s\n", l->vertex, l->at, l->line.c_str());
+            else
+                std::fprintf(stderr, "%s\n", l->line.c_str());
+        } else if (const auto* f = std::get_if<StepFinished>(&e)) {
+            std::printf("#%d DONE %s\n\n", f->vertex, seconds(f->duration).c_str());
+        } else if (const auto* b = std::get_if<BuildFinished>(&e)) {
+            if (!b->ok)
+                std::printf("ERROR: %s\n", b->error.c_str());
+        }
+        std::fflush(stdout);
+    }
+
+private:
+    std::map<int, std::string> names_;
+};
+
+nlohmann::ordered_json eventJson(const cachescope::build::BuildEvent& e)
+{
+    using namespace cachescope::build;
+    nlohmann::ordered_json j;
+    std::visit(
+        [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, SourceImported>) {
+                j = {{"event", "SourceImported"}, {"spec", v.spec}, {"ok", v.ok}, {"error", v.error}, {"records", v.records}};
+            } else if constexpr (std::is_same_v<T, StepPlanned>) {
+                j = {{"event", "StepPlanned"}, {"vertex", v.vertex}, {"name", v.name}, {"key", v.key}};
+            } else if constexpr (std::is_same_v<T, StepCached>) {
+                j = {{"event", "StepCached"}, {"vertex", v.vertex}, {"source", v.source}};
+            } else if constexpr (std::is_same_v<T, StepStarted>) {
+                j = {{"event", "StepStarted"}, {"vertex", v.vertex}};
+            } else if constexpr (std::is_same_v<T, StepLog>) {
+                j = {{"event", "StepLog"}, {"vertex", v.vertex}, {"stream", v.stderrStream ? "stderr" : "stdout"},
+                     {"line", v.line}, {"at", v.at}};
+            } else if constexpr (std::is_same_v<T, StepFinished>) {
+                j = {{"event", "StepFinished"}, {"vertex", v.vertex}, {"durationMs", v.duration.count()}, {"bytes", v.bytes}};
+            } else if constexpr (std::is_same_v<T, StepMissed>) {
+                j = {{"event", "StepMissed"}, {"vertex", v.vertex}, {"explanation", v.explanation}};
+            } else if constexpr (std::is_same_v<T, BlobProgress>) {
+                j = {{"event", "BlobProgress"}, {"digest", v.digest}, {"done", v.done}, {"total", v.total}};
+            } else if constexpr (std::is_same_v<T, BuildFinished>) {
+                j = {{"event", "BuildFinished"}, {"ok", v.ok}, {"error", v.error}, {"importMs", v.importTime.count()},
+                     {"planMs", v.planTime.count()}, {"executeMs", v.executeTime.count()},
+                     {"exportMs", v.exportTime.count()}, {"totalMs", v.total.count()}};
+            }
+        },
+        e);
+    return j;
+}
+
+const char* stateName(cachescope::build::StepOutcome::State s)
+{
+    using S = cachescope::build::StepOutcome::State;
+    switch (s) {
+    case S::Cached: return "cached";
+    case S::NotEvaluated: return "cached-not-evaluated";
+    case S::Ran: return "ran";
+    case S::Failed: return "failed";
+    case S::Pending: break;
+    }
+    return "pending";
+}
+
 } // namespace
+
+nlohmann::ordered_json buildResultJson(const cachescope::build::BuildResult& r)
+{
+    nlohmann::ordered_json j;
+    j["ok"] = r.ok;
+    j["error"] = r.error;
+    j["exitCode"] = r.exitCode;
+    j["logTail"] = r.logTail;
+    j["steps"] = nlohmann::ordered_json::array();
+    for (const auto& s : r.steps)
+        j["steps"].push_back({{"vertex", s.vertex}, {"name", s.name}, {"key", s.key}, {"status", stateName(s.state)},
+                              {"source", s.source}, {"durationMs", s.duration.count()}});
+    j["stepsCached"] = r.stepsCached();
+    j["stepsRun"] = r.stepsRun();
+    j["bytesPulled"] = r.bytesPulled;
+    j["imageManifest"] = r.imageManifest;
+    j["diffIds"] = r.finalDiffIds;
+    j["timings"] = {{"importMs", r.timings.importTime.count()}, {"planMs", r.timings.planTime.count()},
+                    {"executeMs", r.timings.executeTime.count()}, {"exportMs", r.timings.exportTime.count()},
+                    {"totalMs", r.timings.total.count()}};
+    return j;
+}
+
+int runBuild(const cachescope::build::BuildOptions& options, const std::string& progress, const std::string& reportFile)
+{
+    PlainPrinter plain;
+    cachescope::build::EventSink sink;
+    if (progress == "json")
+        sink = [](const cachescope::build::BuildEvent& e) { std::cout << eventJson(e).dump() << "\n" << std::flush; };
+    else
+        sink = [&plain](const cachescope::build::BuildEvent& e) { plain(e); };
+    cachescope::build::BuildSession session(options, sink);
+    const auto result = session.run();
+    if (!reportFile.empty()) {
+        std::ofstream out(reportFile, std::ios::binary | std::ios::trunc);
+        out << buildResultJson(result).dump(2) << "\n";
+        if (!out) {
+            std::fprintf(stderr, "cachescope-cli build: --report %s: cannot write\n", reportFile.c_str());
+            return 1;
+        }
+    }
+    if (!result.ok) {
+        std::fprintf(stderr, "cachescope-cli build: %s\n", result.error.c_str());
+        return result.exitCode > 0 ? result.exitCode : 1;
+    }
+    return 0;
+}
 
 int buildCommand(const std::vector<std::string>& args)
 {
@@ -36,6 +175,8 @@ int buildCommand(const std::vector<std::string>& args)
     std::string progress = "plain";
     std::string reportFile;
     std::string context;
+    bool noCache = false;
+    std::vector<cachescope::build::OutputSpec> outputs;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&](std::string& out) {
@@ -54,6 +195,20 @@ int buildCommand(const std::vector<std::string>& args)
         std::string v, k, val;
         if (flag == "--dry-run") {
             dry = true;
+        } else if (flag == "--no-cache") {
+            noCache = true;
+        } else if (flag == "--output" || flag == "-o") {
+            if (!value(v))
+                return usageError("--output needs type=oci,dest=DIR");
+            try {
+                outputs.push_back(cachescope::build::parseOutputSpec(v));
+            } catch (const cachescope::Error& e) {
+                return usageError(e.what());
+            }
+        } else if (flag == "--cache-to") {
+            if (!value(v))
+                return usageError("--cache-to needs a cache target");
+            return usageError("--cache-to " + v + ": cache export from builds is not available yet");
         } else if (flag == "-f" || flag == "--file") {
             if (!value(v))
                 return usageError(flag + " needs a file");
@@ -99,13 +254,24 @@ int buildCommand(const std::vector<std::string>& args)
             return usageError("more than one context given (\"" + context + "\", \"" + a + "\")");
         }
     }
-    if (!dry) {
-        std::fputs("cachescope-cli build: running builds is not available yet; use build --dry-run to plan one\n", stderr);
-        return 2;
-    }
     if (context.empty())
         return usageError("give the build context directory");
     o.contextDir = context;
+    if (!dry) {
+        cachescope::build::BuildOptions b;
+        b.contextDir = o.contextDir;
+        b.dockerfile = o.dockerfile;
+        b.target = o.target;
+        b.buildArgs = o.buildArgs;
+        b.platform = o.platform;
+        b.buildContexts = o.buildContexts;
+        b.cacheFrom = o.cacheFrom;
+        b.outputs = outputs;
+        b.noCache = noCache;
+        return runBuild(b, progress, reportFile);
+    }
+    if (noCache || !outputs.empty())
+        return usageError("--no-cache and --output do not apply to --dry-run");
     try {
         const auto report = cachescope::solver::dryRun(o);
         const auto json = cachescope::solver::dryRunJson(report);

@@ -119,6 +119,7 @@ std::vector<NodeMatch> matchGraph(const OpGraph& graph, const ContentKeys& conte
         // Hits and attribution across sources.
         const cache::ResultChain* best = nullptr;
         std::size_t bestSource = 0;
+        cache::ItemId bestItem = -1;
         std::set<std::string> usableIn;
         for (std::size_t s = 0; s < sources.size(); ++s) {
             const cache::KeyGraph& g = *sources[s].graph;
@@ -144,12 +145,15 @@ std::vector<NodeMatch> matchGraph(const OpGraph& graph, const ContentKeys& conte
                 if (better) {
                     best = r;
                     bestSource = s;
+                    bestItem = id;
                 }
             }
         }
         if (node.kind != OpKind::Image && node.kind != OpKind::Local && best) {
             nm.usable = true;
             nm.served = SourceHit{sources[bestSource].spec, best->createdAt.text};
+            nm.servedSource = static_cast<int>(bestSource);
+            nm.servedItem = bestItem;
             for (const auto& spec : usableIn)
                 if (spec != sources[bestSource].spec)
                     nm.alsoIn.push_back(spec);

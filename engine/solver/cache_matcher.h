@@ -43,6 +43,8 @@ struct NodeMatch {
     bool unknown = false;       // candidates depend on a stage output not known yet
     std::vector<int> pendingInputs; // op inputs that make it unknown
     std::optional<SourceHit> served;
+    int servedSource = -1;            // index into the match sources of the serving record
+    cache::ItemId servedItem = -1;    // its item in that source's graph
     std::vector<std::string> alsoIn; // other sources with a usable result
     std::string missingBlob;     // a blob of an unusable result
     // Image sources: which of the two keys some source has.

@@ -117,7 +117,11 @@ ResolvedImage ImageResolver::fromRegistry(const std::string& text, const dockerf
         manifestBytes = client.getManifest(path, d.digest.str()).bytes;
     }
     const oci::Manifest m = oci::Manifest::parse(manifestBytes, what);
-    readConfig(client.fetchBlobBytes(path, m.config, kMaxConfig), what + " config", out);
+    out.configBytes = client.fetchBlobBytes(path, m.config, kMaxConfig);
+    readConfig(out.configBytes, what + " config", out);
+    out.layers = m.layers;
+    out.registryHost = ref.apiHost();
+    out.registryRepo = path;
     out.base.resolvedName = displayRef(ref, out.source.manifestDigest);
     out.origin = "registry " + ref.apiHost();
     return out;
@@ -158,7 +162,10 @@ ResolvedImage ImageResolver::fromLayout(const std::string& spec, const dockerfil
     if (isIndex(bytes, what))
         bytes = layout.blobs().read(pickPlatform(bytes, what, platform).digest, kMaxConfig);
     const oci::Manifest m = oci::Manifest::parse(bytes, what);
-    readConfig(layout.blobs().read(m.config.digest, kMaxConfig), what + " config", out);
+    out.configBytes = layout.blobs().read(m.config.digest, kMaxConfig);
+    readConfig(out.configBytes, what + " config", out);
+    out.layers = m.layers;
+    out.layoutDir = dir;
     out.origin = "oci-layout " + dir;
     return out;
 }

@@ -8,6 +8,9 @@
 #include "registry/registry_client.h"
 #include "solver/source_op.h"
 
+#include "oci/descriptor.h"
+
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,6 +22,13 @@ struct ResolvedImage {
     ImageSource source;
     dockerfile::BaseImage base;
     std::string origin; // where it came from, for reports ("registry 127.0.0.1:5000", "oci-layout DIR")
+    // Where the layer blobs are, for builds that need the files: the platform manifest's layers and
+    // config, and either an OCI layout directory or a registry host + repository.
+    std::vector<oci::Descriptor> layers;
+    std::string configBytes;
+    std::filesystem::path layoutDir;
+    std::string registryHost;
+    std::string registryRepo;
 };
 
 class ImageResolver {

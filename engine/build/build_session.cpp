@@ -1,0 +1,853 @@
+#include "build/build_session.h"
+
+#include "base/error.h"
+#include "base/files.h"
+#include "build/image_writer.h"
+#include "build/local_store.h"
+#include "cache/cache_importer.h"
+#include "cache/default_providers.h"
+#include "dockerfile/dockerignore.h"
+#include "dockerfile/instructions.h"
+#include "exec/file_op_exec.h"
+#include "exec/layer_apply.h"
+#include "exec/layer_writer.h"
+#include "exec/sandbox.h"
+#include "exec/snapshot_mode.h"
+#include "exec/step_root.h"
+#include "oci/media_types.h"
+#include "solver/cache_matcher.h"
+#include "solver/content_hash.h"
+#include "solver/image_resolver.h"
+#include "solver/miss_explainer.h"
+#include "solver/op_graph.h"
+#include "solver/platform.h"
+
+#include <fcntl.h>
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+namespace cachescope::build {
+
+namespace fs = std::filesystem;
+using namespace solver;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::chrono::milliseconds since(Clock::time_point t0)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+}
+
+struct LayerRef {
+    oci::Descriptor desc;
+    oci::Digest diffId;
+};
+
+struct NodeState {
+    bool done = false;
+    enum class Kind { None, Image, Context, Cached, Ran } kind = Kind::None;
+    std::vector<LayerRef> layers; // bottom first
+    std::optional<exec::Snapshot> files;
+    int source = -1;              // match source of a cached result
+    std::string image;            // Image: the name as the Dockerfile used it
+};
+
+class Cancelled : public Error {
+public:
+    Cancelled() : Error("build cancelled") {}
+};
+
+std::string randomHex()
+{
+    std::random_device rd;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    return buf;
+}
+
+class Runner {
+public:
+    Runner(const BuildOptions& o, const EventSink& sink, BuildResult& result)
+        : o_(o), sink_(sink), result_(result)
+    {
+    }
+
+    void run();
+
+private:
+    void emit(const BuildEvent& e)
+    {
+        if (sink_)
+            sink_(e);
+    }
+    void checkCancel() const
+    {
+        if (o_.cancel.stop_requested())
+            throw Cancelled();
+    }
+    int vertexOf(int n) const
+    {
+        const auto it = vertexByNode_.find(n);
+        return it == vertexByNode_.end() ? 0 : it->second;
+    }
+    StepOutcome* outcome(int vertex)
+    {
+        return vertex > 0 ? &result_.steps[static_cast<std::size_t>(vertex - 1)] : nullptr;
+    }
+
+    void plan();
+    void realize(int n);
+    void markCached(int n);
+    void execute(int n);
+    void runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint64_t& bytes);
+    void runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint64_t& bytes);
+    const exec::Snapshot& ensureFiles(int n);
+    void ensureBlobs(int n);
+    void fetchBlob(int n, const oci::Descriptor& d);
+    int localRecord(int n, std::vector<int>* imageAlternatives = nullptr);
+    void recordResults();
+    void writeOutputs();
+    std::vector<LayerRef> layersOf(int n) const
+    {
+        return n < 0 ? std::vector<LayerRef>{} : states_[static_cast<std::size_t>(n)].layers;
+    }
+
+    const BuildOptions& o_;
+    const EventSink& sink_;
+    BuildResult& result_;
+
+    fs::path dataDir_;
+    fs::path workDir_;
+    std::unique_ptr<LocalStore> store_;
+    std::unique_ptr<ImageResolver> resolver_;
+    dockerfile::BuildPlan plan_;
+    dockerfile::Dockerfile dockerfile_;
+    OpGraph graph_;
+    std::vector<cache::ImportedCache> imported_;
+    std::vector<MatchSource> sources_;
+    std::map<std::string, std::unique_ptr<cache::BlobProvider>> providers_;
+    ContentKeys content_;
+    std::vector<NodeMatch> matches_;
+    std::vector<NodeState> states_;
+    std::map<int, int> vertexByNode_;
+    std::vector<std::vector<int>> nodesOfVertex_;
+    std::map<int, std::vector<int>> localRecords_;
+    dockerfile::DockerIgnore ignore_;
+    exec::SnapshotMode mode_ = exec::SnapshotMode::Copy;
+    int stepCounter_ = 0;
+};
+
+void Runner::plan()
+{
+    const fs::path dfPath = o_.dockerfile.empty() ? o_.contextDir / "Dockerfile" : o_.dockerfile;
+    if (o_.contextDir.empty() || !fs::is_directory(o_.contextDir))
+        throw Error("build context " + o_.contextDir.string() + ": not a directory");
+    if (!fs::is_regular_file(dfPath))
+        throw Error("Dockerfile " + dfPath.string() + ": not found");
+    dockerfile::ParseOptions po;
+    po.fileName = dfPath.filename().string();
+    dockerfile_ = dockerfile::parseDockerfile(readFile(dfPath), po);
+    if (fs::exists(o_.contextDir / ".dockerignore"))
+        ignore_ = dockerfile::DockerIgnore::parse(readFile(o_.contextDir / ".dockerignore"));
+
+    resolver_ = std::make_unique<ImageResolver>(o_.buildContexts, o_.registryOptions);
+    dockerfile::BuildOptions bo;
+    bo.target = o_.target;
+    bo.buildArgs = o_.buildArgs;
+    const Platform daemon = defaultPlatform();
+    dockerfile::Platform build;
+    build.os = daemon.os;
+    build.architecture = daemon.architecture;
+    build.variant = daemon.variant;
+    bo.buildPlatform = build;
+    bo.targetPlatform = o_.platform ? dockerfile::Platform::parse(*o_.platform) : build;
+    bo.resolveImage = [&](const std::string& name, const dockerfile::Platform& p) {
+        return resolver_->resolve(name, p).base;
+    };
+    plan_ = dockerfile::planBuild(dockerfile_, bo);
+    ImageSources images;
+    for (const auto& [name, r] : resolver_->resolved())
+        images.byName[name] = r.source;
+    for (const auto& st : plan_.stages)
+        if (st.reachable && st.baseKind == dockerfile::BaseKind::Image && !images.byName.count(st.baseName))
+            images.byName[st.baseName] = resolver_->resolve(st.baseName, st.platform).source;
+    graph_ = buildOpGraph(plan_, images, po.fileName);
+
+    // Vertices in plan order, as the dry run lists them.
+    std::map<std::pair<int, int>, std::vector<int>> byInstruction;
+    for (std::size_t n = 0; n < graph_.nodes.size(); ++n)
+        if (graph_.nodes[n].isStep)
+            byInstruction[{graph_.nodes[n].stage, graph_.nodes[n].instruction}].push_back(static_cast<int>(n));
+    std::set<int> shownImages;
+    for (const dockerfile::PlannedStep& ps : plan_.steps()) {
+        const auto& st = plan_.stages[static_cast<std::size_t>(ps.stage)];
+        std::vector<int> nodes;
+        if (ps.instruction < 0) {
+            int node = -1;
+            for (std::size_t n = 0; n < graph_.nodes.size(); ++n)
+                if (graph_.nodes[n].kind == OpKind::Image && graph_.nodes[n].imageName == st.baseName)
+                    node = static_cast<int>(n);
+            if (node >= 0 && !shownImages.insert(node).second)
+                continue;
+            if (node >= 0)
+                nodes.push_back(node);
+            StepOutcome s;
+            s.vertex = static_cast<int>(result_.steps.size()) + 1;
+            s.name = ps.displayName;
+            if (node >= 0)
+                s.key = graph_.nodes[static_cast<std::size_t>(node)].cacheMaps[0].record().str();
+            result_.steps.push_back(s);
+            nodesOfVertex_.push_back(nodes);
+            if (node >= 0)
+                vertexByNode_[node] = s.vertex;
+            continue;
+        }
+        for (int n : byInstruction[{ps.stage, ps.instruction}]) {
+            const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+            StepOutcome s;
+            s.vertex = static_cast<int>(result_.steps.size()) + 1;
+            s.name = node.displayName;
+            s.key = node.cacheMaps[0].record(node.output).str();
+            result_.steps.push_back(s);
+            nodesOfVertex_.push_back({n});
+            vertexByNode_[n] = s.vertex;
+        }
+    }
+}
+
+void Runner::run()
+{
+    const auto t0 = Clock::now();
+    dataDir_ = o_.dataDir.empty() ? defaultDataDir() : o_.dataDir;
+    fs::create_directories(dataDir_ / "tmp");
+    FileLock lock(dataDir_ / "local-cache.lock");
+    workDir_ = dataDir_ / "tmp" / ("build-" + randomHex());
+    fs::create_directories(workDir_);
+    struct Cleanup {
+        fs::path dir;
+        ~Cleanup()
+        {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    } cleanup{workDir_};
+
+    // Import in the background while the Dockerfile is planned (as BuildKit does).
+    std::thread importer([&] { imported_ = cache::importSources(o_.cacheFrom, cache::defaultProviderFactory()); });
+    struct Join {
+        std::thread& t;
+        ~Join()
+        {
+            if (t.joinable())
+                t.join();
+        }
+    } join{importer};
+    store_ = std::make_unique<LocalStore>(dataDir_);
+    plan();
+    std::optional<ContentTree> context;
+    if (graph_.context >= 0) {
+        ScanOptions so;
+        so.mode = ScanMode::BuildContext;
+        if (!ignore_.empty())
+            so.excluded = [this](const std::string& rel, bool) { return ignore_.excluded(rel); };
+        context.emplace(ContentTree::scan(o_.contextDir, std::move(so)));
+    }
+    content_ = contextContentKeys(graph_, context ? &*context : nullptr);
+    result_.timings.planTime = since(t0);
+    importer.join();
+    result_.timings.importTime = since(t0);
+    for (const auto& c : imported_)
+        emit(SourceImported{c.spec.raw, c.ok, c.error, c.recordCount()});
+    sources_ = matchSources(imported_, o_.noCache ? nullptr : store_.get());
+    if (o_.noCache)
+        sources_.clear();
+    matches_ = matchGraph(graph_, content_, sources_);
+    states_.assign(graph_.nodes.size(), NodeState{});
+    for (const auto& s : result_.steps)
+        emit(StepPlanned{s.vertex, s.name, s.key});
+
+    mode_ = exec::detectSnapshotMode();
+    const auto tExec = Clock::now();
+    std::exception_ptr failure;
+    try {
+        if (graph_.target >= 0)
+            realize(graph_.target);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    result_.timings.executeTime = since(tExec);
+    // Whatever finished is recorded, also when the build failed or was cancelled.
+    recordResults();
+    if (failure)
+        std::rethrow_exception(failure);
+    for (auto& s : result_.steps)
+        if (s.state == StepOutcome::State::Pending) {
+            s.state = StepOutcome::State::NotEvaluated;
+            emit(StepCached{s.vertex, ""});
+        }
+    const auto tExport = Clock::now();
+    writeOutputs();
+    result_.timings.exportTime = since(tExport);
+    if (graph_.target >= 0)
+        for (const auto& l : layersOf(graph_.target))
+            result_.finalDiffIds.push_back(l.diffId.str());
+    result_.timings.total = since(t0);
+}
+
+void Runner::markCached(int n)
+{
+    NodeState& st = states_[static_cast<std::size_t>(n)];
+    const NodeMatch& m = matches_[static_cast<std::size_t>(n)];
+    const cache::KeyGraph& g = *sources_[static_cast<std::size_t>(m.servedSource)].graph;
+    const cache::ResultChain* r = g.bestUsableResult(m.servedItem);
+    if (!r)
+        throw Error("internal: a hit without a usable result");
+    for (const oci::Descriptor& d : g.chainLayers(*r)) {
+        LayerRef l{d, {}};
+        const std::string u = d.annotation("containerd.io/uncompressed");
+        if (!u.empty())
+            l.diffId = oci::Digest::parse(u);
+        st.layers.push_back(std::move(l));
+    }
+    st.kind = NodeState::Kind::Cached;
+    st.source = m.servedSource;
+    st.done = true;
+    if (StepOutcome* s = outcome(vertexOf(n)); s && s->state == StepOutcome::State::Pending) {
+        s->state = StepOutcome::State::Cached;
+        s->source = m.served ? m.served->source : "";
+        emit(StepCached{s->vertex, s->source});
+    }
+}
+
+void Runner::realize(int n)
+{
+    if (n < 0)
+        return;
+    NodeState& st = states_[static_cast<std::size_t>(n)];
+    if (st.done)
+        return;
+    checkCancel();
+    const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+    if (node.kind == OpKind::Image) {
+        const ResolvedImage* img = nullptr;
+        for (const auto& [name, r] : resolver_->resolved())
+            if (name == node.imageName)
+                img = &r;
+        if (!img)
+            throw Error("image " + node.imageName + " was not resolved");
+        for (std::size_t i = 0; i < img->layers.size(); ++i)
+            st.layers.push_back(LayerRef{img->layers[i], i < img->source.diffIds.size() ? img->source.diffIds[i]
+                                                                                        : oci::Digest()});
+        st.kind = NodeState::Kind::Image;
+        st.image = node.imageName;
+        st.done = true;
+        if (StepOutcome* s = outcome(vertexOf(n)); s && s->state == StepOutcome::State::Pending) {
+            s->state = StepOutcome::State::Ran;
+            emit(StepStarted{s->vertex});
+            emit(StepFinished{s->vertex, {}, 0});
+        }
+        return;
+    }
+    if (node.kind == OpKind::Local) {
+        st.kind = NodeState::Kind::Context;
+        st.files = exec::Snapshot{{exec::SnapshotLayer{o_.contextDir, exec::WhiteoutFormat::Overlay}}};
+        st.done = true;
+        return;
+    }
+    if (matches_[static_cast<std::size_t>(n)].usable) {
+        markCached(n);
+        return;
+    }
+    for (const OpInput& in : node.inputs)
+        realize(in.node);
+    // Content keys computed while the inputs were realized may have made this step a hit.
+    if (matches_[static_cast<std::size_t>(n)].usable) {
+        markCached(n);
+        return;
+    }
+    // Content (slow) keys of stage outputs, now that they exist: the step may hit after all.
+    if (!sources_.empty()) {
+        bool changed = false;
+        for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+            const OpInput& in = node.inputs[i];
+            const CacheMapDep& dep = node.cacheMaps[0].deps[i];
+            if (in.origin != ContentOrigin::Stage || !dep.contentBased || content_.byNode[static_cast<std::size_t>(n)][i] ||
+                matches_[static_cast<std::size_t>(n)].inputDefinitionMatched[i])
+                continue;
+            const exec::Snapshot& files = ensureFiles(in.node);
+            const fs::path flat = workDir_ / ("content-" + std::to_string(++stepCounter_));
+            exec::SnapshotView(files).materialize(flat);
+            ScanOptions so;
+            so.mode = ScanMode::Snapshot;
+            ContentTree tree = ContentTree::scan(flat, std::move(so));
+            content_.byNode[static_cast<std::size_t>(n)][i] = tree.contentKey(dep.contentSelectors);
+            changed = true;
+        }
+        if (changed) {
+            matches_ = matchGraph(graph_, content_, sources_);
+            if (matches_[static_cast<std::size_t>(n)].usable) {
+                markCached(n);
+                return;
+            }
+        }
+    }
+    execute(n);
+}
+
+void Runner::execute(int n)
+{
+    checkCancel();
+    NodeState& st = states_[static_cast<std::size_t>(n)];
+    const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+    const int vertex = vertexOf(n);
+    StepOutcome* s = outcome(vertex);
+    if (s) {
+        const NodeMatch& m = matches_[static_cast<std::size_t>(n)];
+        std::string why = m.keyFound ? "the key is in a cache source, but without a usable result"
+                                     : (sources_.empty() ? "no cache source" : "no cache source has this step's key");
+        emit(StepMissed{vertex, why});
+        emit(StepStarted{vertex});
+    }
+    const auto t0 = Clock::now();
+    const fs::path stepDir = workDir_ / ("step-" + std::to_string(++stepCounter_));
+    std::uint64_t bytes = 0;
+    try {
+        if (const auto* e = std::get_if<ExecOp>(&node.op)) {
+            runExec(n, *e, stepDir, bytes);
+        } else if (const auto* f = std::get_if<FileOp>(&node.op)) {
+            runFile(n, *f, stepDir, bytes);
+        } else if (const auto* m = std::get_if<MergeOp>(&node.op)) {
+            exec::Snapshot files;
+            for (std::int64_t i : m->inputs) {
+                const int in = node.inputs[static_cast<std::size_t>(i)].node;
+                for (const auto& l : layersOf(in))
+                    st.layers.push_back(l);
+                for (const auto& l : ensureFiles(in).layers)
+                    files.layers.push_back(l);
+            }
+            st.files = std::move(files);
+        } else {
+            throw Error("internal: unexpected op");
+        }
+    } catch (const exec::ExecError& e) {
+        if (s)
+            s->state = StepOutcome::State::Failed;
+        result_.exitCode = e.exitCode();
+        result_.logTail = e.tail();
+        throw Error((s ? s->name + ": " : "") + e.what());
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {
+        if (s)
+            s->state = StepOutcome::State::Failed;
+        throw Error((s ? s->name + ": " : "") + e.what());
+    }
+    st.kind = NodeState::Kind::Ran;
+    st.done = true;
+    if (s) {
+        s->state = StepOutcome::State::Ran;
+        s->duration = since(t0);
+        emit(StepFinished{vertex, s->duration, bytes});
+    }
+}
+
+void Runner::runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint64_t& bytes)
+{
+    NodeState& st = states_[static_cast<std::size_t>(n)];
+    const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+    int parent = -1;
+    exec::ExecSpec spec;
+    spec.args = op.meta.args;
+    spec.env = op.meta.env;
+    spec.cwd = op.meta.cwd.empty() ? "/" : op.meta.cwd;
+    spec.user = op.meta.user;
+    if (!op.meta.hostname.empty())
+        spec.hostname = op.meta.hostname;
+    spec.network = op.network == NetMode::None   ? exec::NetworkMode::None
+                   : op.network == NetMode::Host ? exec::NetworkMode::Host
+                                                 : exec::NetworkMode::Default;
+    for (const auto& h : op.meta.extraHosts)
+        spec.extraHosts.push_back(exec::ExtraHost{h.host, h.ip});
+    exec::CacheMountStore cacheMounts(dataDir_ / "cache-mounts");
+    std::vector<fs::path> keep;
+    for (const Mount& m : op.mounts) {
+        if (m.dest == "/") {
+            if (m.input >= 0)
+                parent = node.inputs[static_cast<std::size_t>(m.input)].node;
+            continue;
+        }
+        switch (m.mountType) {
+        case MountType::Cache: {
+            exec::CacheMount c;
+            c.id = m.cacheOpt ? m.cacheOpt->id : m.dest;
+            c.target = m.dest;
+            c.readOnly = m.readonly;
+            if (m.cacheOpt)
+                c.sharing = m.cacheOpt->sharing == CacheSharing::Private  ? exec::CacheSharing::Private
+                            : m.cacheOpt->sharing == CacheSharing::Locked ? exec::CacheSharing::Locked
+                                                                          : exec::CacheSharing::Shared;
+            spec.mounts.push_back(c);
+            break;
+        }
+        case MountType::Tmpfs:
+            spec.mounts.push_back(exec::TmpfsMount{m.dest, static_cast<std::uint64_t>(m.tmpfsSize.value_or(0))});
+            break;
+        case MountType::Bind: {
+            fs::path src;
+            if (m.input >= 0) {
+                const int in = node.inputs[static_cast<std::size_t>(m.input)].node;
+                realize(in);
+                const fs::path flat = stepDir.string() + "-bind-" + std::to_string(keep.size());
+                if (graph_.nodes[static_cast<std::size_t>(in)].kind == OpKind::Local)
+                    src = o_.contextDir;
+                else {
+                    exec::SnapshotView(ensureFiles(in)).materialize(flat);
+                    src = flat;
+                }
+            } else {
+                src = stepDir.string() + "-empty-" + std::to_string(keep.size());
+                fs::create_directories(src);
+            }
+            keep.push_back(src);
+            if (!m.selector.empty())
+                src /= fs::path(m.selector).relative_path();
+            spec.mounts.push_back(exec::BindMount{src, m.dest, m.readonly});
+            break;
+        }
+        default:
+            throw Error("RUN --mount type secret/ssh is not supported by builds yet");
+        }
+    }
+    const exec::Snapshot parentFiles = parent >= 0 ? ensureFiles(parent) : exec::Snapshot{};
+    const exec::StepRoot root = exec::StepRoot::prepare(parentFiles, stepDir, mode_);
+    exec::SandboxOptions so;
+    so.cacheMounts = &cacheMounts;
+    so.cancel = o_.cancel;
+    const int vertex = vertexOf(n);
+    const auto t0 = Clock::now();
+    so.onLog = [&](exec::LogStream stream, std::string_view line) {
+        emit(StepLog{vertex, stream == exec::LogStream::Stderr, std::string(line),
+                     std::chrono::duration<double>(Clock::now() - t0).count()});
+    };
+    exec::runInSandbox(spec, root, so);
+    const exec::SnapshotLayer diff = root.finish();
+    exec::LayerWriterOptions wo;
+    wo.whiteouts = diff.format;
+    wo.cancel = o_.cancel;
+    const exec::LayerWriteResult w = exec::writeLayer(diff.dir, store_->content(), wo);
+    st.layers = layersOf(parent);
+    st.layers.push_back(LayerRef{w.descriptor, w.diffId});
+    st.files = parentFiles.with(diff);
+    bytes = static_cast<std::uint64_t>(w.descriptor.size);
+}
+
+void Runner::runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint64_t& bytes)
+{
+    NodeState& st = states_[static_cast<std::size_t>(n)];
+    const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+    std::vector<exec::FileOpInput> inputs;
+    for (const OpInput& in : node.inputs) {
+        exec::FileOpInput fi;
+        fi.tree = ensureFiles(in.node);
+        if (graph_.nodes[static_cast<std::size_t>(in.node)].kind == OpKind::Local) {
+            fi.contextOwners = true;
+            if (!ignore_.empty())
+                fi.excluded = [this](const std::string& rel, bool) { return ignore_.excluded(rel); };
+        }
+        inputs.push_back(std::move(fi));
+    }
+    const int base = !op.actions.empty() && op.actions[0].input >= 0
+                         ? node.inputs[static_cast<std::size_t>(op.actions[0].input)].node
+                         : -1;
+    const fs::path diffDir = stepDir / "diff";
+    const exec::FileOpResult r = exec::runFileOp(op, inputs, diffDir);
+    exec::LayerWriterOptions wo;
+    wo.whiteouts = exec::WhiteoutFormat::Overlay;
+    wo.owners = r.owners;
+    wo.cancel = o_.cancel;
+    const exec::LayerWriteResult w = exec::writeLayer(diffDir, store_->content(), wo);
+    const exec::Snapshot baseFiles = base >= 0 ? ensureFiles(base) : exec::Snapshot{};
+    st.layers = layersOf(base);
+    st.layers.push_back(LayerRef{w.descriptor, w.diffId});
+    st.files = baseFiles.with(exec::SnapshotLayer{diffDir, exec::WhiteoutFormat::Overlay});
+    bytes = static_cast<std::uint64_t>(w.descriptor.size);
+}
+
+void Runner::fetchBlob(int n, const oci::Descriptor& d)
+{
+    oci::ContentStore& store = store_->content();
+    if (store.has(d.digest))
+        return;
+    checkCancel();
+    const NodeState& st = states_[static_cast<std::size_t>(n)];
+    emit(BlobProgress{d.digest.str(), 0, static_cast<std::uint64_t>(d.size)});
+    if (st.kind == NodeState::Kind::Image) {
+        const ResolvedImage& img = resolver_->resolved().at(st.image);
+        if (!img.layoutDir.empty()) {
+            const fs::path src = img.layoutDir / "blobs" / std::string(d.digest.algorithm()) / std::string(d.digest.hex());
+            std::ifstream in(src, std::ios::binary);
+            if (!in)
+                throw Error("image " + st.image + ": layer " + d.digest.str() + " is missing from " + img.layoutDir.string());
+            auto w = store.openWriter(d.digest, d.size);
+            std::vector<char> buf(1 << 20);
+            while (in) {
+                in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                if (in.gcount() > 0)
+                    w->write(buf.data(), static_cast<std::size_t>(in.gcount()));
+            }
+            w->commit();
+        } else {
+            registry::RegistryClient client(img.registryHost, o_.registryOptions);
+            client.fetchBlob(img.registryRepo, d, store);
+        }
+    } else if (st.kind == NodeState::Kind::Cached) {
+        const MatchSource& src = sources_[static_cast<std::size_t>(st.source)];
+        if (src.local)
+            throw Error("local cache: blob " + d.digest.str() + " is missing from the content store");
+        auto& provider = providers_[src.spec];
+        if (!provider) {
+            for (const auto& c : imported_)
+                if (c.spec.raw == src.spec)
+                    provider = cache::defaultProviderFactory().create(c.spec);
+            if (!provider)
+                throw Error("cache source " + src.spec + " is gone");
+        }
+        const std::string bytes = provider->readBlob(d, static_cast<std::size_t>(-1));
+        store.putExpected(d.digest, bytes);
+    } else {
+        throw Error("layer " + d.digest.str() + " is not in the content store");
+    }
+    result_.bytesPulled += static_cast<std::uint64_t>(d.size);
+    emit(BlobProgress{d.digest.str(), static_cast<std::uint64_t>(d.size), static_cast<std::uint64_t>(d.size)});
+}
+
+void Runner::ensureBlobs(int n)
+{
+    if (n < 0)
+        return;
+    const NodeState& st = states_[static_cast<std::size_t>(n)];
+    if (st.kind == NodeState::Kind::Ran) {
+        // Its own layer is in the store; the ones below come from its inputs.
+        for (const OpInput& in : graph_.nodes[static_cast<std::size_t>(n)].inputs)
+            ensureBlobs(in.node);
+        return;
+    }
+    for (const auto& l : st.layers)
+        fetchBlob(n, l.desc);
+}
+
+const exec::Snapshot& Runner::ensureFiles(int n)
+{
+    static const exec::Snapshot scratch;
+    if (n < 0)
+        return scratch;
+    realize(n);
+    NodeState& st = states_[static_cast<std::size_t>(n)];
+    if (st.files)
+        return *st.files;
+    // An image or a cache hit: its layers are pulled now (the lazy rule) and applied in order onto
+    // one directory, kept by chain ID for later builds.
+    ensureBlobs(n);
+    if (st.layers.empty()) {
+        st.files = exec::Snapshot{};
+        return *st.files;
+    }
+    std::vector<oci::Digest> chain;
+    for (const auto& l : st.layers)
+        chain.push_back(l.diffId.empty() ? l.desc.digest : l.diffId);
+    const oci::Digest id = chainId(chain);
+    const fs::path dir = dataDir_ / "snapshots" / std::string(id.hex());
+    if (!fs::exists(dir)) {
+        const fs::path tmp = dataDir_ / "snapshots" / ("tmp-" + randomHex());
+        fs::create_directories(tmp);
+        try {
+            for (const auto& l : st.layers) {
+                checkCancel();
+                exec::applyLayer(store_->content().blobPath(l.desc.digest), l.desc.mediaType, l.desc.digest, tmp);
+            }
+            fs::rename(tmp, dir);
+        } catch (...) {
+            std::error_code ec;
+            fs::remove_all(tmp, ec);
+            if (!fs::exists(dir))
+                throw;
+        }
+    }
+    // Whiteouts were applied: the directory is a plain tree, usable as an overlay lower.
+    st.files = exec::Snapshot{{exec::SnapshotLayer{dir, exec::WhiteoutFormat::Overlay}}};
+    return *st.files;
+}
+
+int Runner::localRecord(int n, std::vector<int>* imageAlternatives)
+{
+    if (const auto it = localRecords_.find(n); it != localRecords_.end()) {
+        if (imageAlternatives)
+            *imageAlternatives = it->second;
+        return it->second.empty() ? -1 : it->second[0];
+    }
+    const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+    std::vector<int> recs;
+    if (node.kind == OpKind::Local) {
+        // random key: never recorded
+    } else if (node.inputs.empty()) {
+        for (const CacheMap& cm : node.cacheMaps)
+            recs.push_back(store_->addRecord(cm.record(node.output), {}));
+    } else {
+        std::vector<std::vector<LocalStore::Link>> inputs;
+        bool complete = true;
+        const CacheMap& cm = node.cacheMaps[0];
+        for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+            std::vector<LocalStore::Link> alts;
+            std::vector<int> parents;
+            localRecord(node.inputs[i].node, &parents);
+            const std::string sel = cm.deps[i].selector.empty() ? std::string() : cm.deps[i].selector.str();
+            for (int p : parents)
+                alts.push_back({p, sel});
+            if (const auto& ck = content_.byNode[static_cast<std::size_t>(n)][i])
+                alts.push_back({store_->addRecord(ck->key.record, {}), ""});
+            if (alts.empty())
+                complete = false;
+            inputs.push_back(std::move(alts));
+        }
+        if (complete)
+            recs.push_back(store_->addRecord(cm.record(node.output), inputs));
+    }
+    localRecords_[n] = recs;
+    if (imageAlternatives)
+        *imageAlternatives = recs;
+    return recs.empty() ? -1 : recs[0];
+}
+
+void Runner::recordResults()
+{
+    if (!store_)
+        return;
+    try {
+        for (std::size_t n = 0; n < states_.size(); ++n) {
+            const NodeState& st = states_[n];
+            if (!st.done || st.layers.empty() || graph_.nodes[n].kind == OpKind::Local)
+                continue;
+            bool present = true;
+            for (const auto& l : st.layers)
+                present = present && store_->content().has(l.desc.digest) && !l.diffId.empty();
+            if (!present)
+                continue;
+            std::vector<oci::Descriptor> descs;
+            for (const auto& l : st.layers) {
+                oci::Descriptor d = l.desc;
+                d.annotations["containerd.io/uncompressed"] = l.diffId.str();
+                descs.push_back(std::move(d));
+            }
+            const int rec = localRecord(static_cast<int>(n));
+            if (rec >= 0)
+                store_->addResult(rec, descs);
+        }
+        store_->save();
+    } catch (const std::exception& e) {
+        // The build's own outcome matters more; the store stays as it was on disk.
+        emit(StepLog{0, true, std::string("local cache not updated: ") + e.what(), 0});
+    }
+}
+
+void Runner::writeOutputs()
+{
+    if (o_.outputs.empty())
+        return;
+    const int target = graph_.target;
+    if (target >= 0)
+        ensureBlobs(target);
+    ImageInput img;
+    img.config = plan_.target >= 0 ? plan_.stages[static_cast<std::size_t>(plan_.target)].image : dockerfile::ImageConfig{};
+    const auto& platform = plan_.target >= 0 ? plan_.stages[static_cast<std::size_t>(plan_.target)].platform
+                                             : dockerfile::Platform{};
+    img.os = platform.os.empty() ? "linux" : platform.os;
+    img.architecture = platform.architecture;
+    img.variant = platform.variant;
+    for (const auto& l : layersOf(target)) {
+        img.layers.push_back(l.desc);
+        img.diffIds.push_back(l.diffId);
+    }
+    for (const auto& s : result_.steps)
+        img.history.push_back(s.name);
+    for (const OutputSpec& out : o_.outputs) {
+        if (out.type != "oci")
+            throw Error("--output type=" + out.type + " is not supported yet (use type=oci,dest=DIR)");
+        result_.imageManifest = writeOciImage(img, store_->content(), out.dest, out.name.empty() ? "latest" : out.name).str();
+    }
+}
+
+} // namespace
+
+std::size_t BuildResult::stepsCached() const
+{
+    std::size_t n = 0;
+    for (const auto& s : steps)
+        n += s.state == StepOutcome::State::Cached || s.state == StepOutcome::State::NotEvaluated;
+    return n;
+}
+
+std::size_t BuildResult::stepsRun() const
+{
+    std::size_t n = 0;
+    for (const auto& s : steps)
+        n += s.state == StepOutcome::State::Ran && !s.name.empty() && s.name.find(" FROM ") == std::string::npos;
+    return n;
+}
+
+OutputSpec parseOutputSpec(const std::string& text)
+{
+    OutputSpec out;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const auto comma = text.find(',', pos);
+        const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        pos = comma == std::string::npos ? text.size() + 1 : comma + 1;
+        if (part.empty())
+            continue;
+        const auto eq = part.find('=');
+        if (eq == std::string::npos)
+            throw Error("--output " + text + ": \"" + part + "\" is not key=value");
+        const std::string k = part.substr(0, eq), v = part.substr(eq + 1);
+        if (k == "type")
+            out.type = v;
+        else if (k == "dest")
+            out.dest = v;
+        else if (k == "name" || k == "tag")
+            out.name = v;
+        else
+            throw Error("--output " + text + ": unknown key \"" + k + "\"");
+    }
+    if (out.type != "oci")
+        throw Error("--output " + text + ": type must be oci (type=oci,dest=DIR)");
+    if (out.dest.empty())
+        throw Error("--output " + text + ": dest=DIR is required");
+    return out;
+}
+
+BuildSession::BuildSession(BuildOptions options, EventSink sink) : options_(std::move(options)), sink_(std::move(sink)) {}
+
+BuildResult BuildSession::run()
+{
+    BuildResult result;
+    const auto t0 = Clock::now();
+    try {
+        Runner r(options_, sink_, result);
+        r.run();
+        result.ok = true;
+    } catch (const std::exception& e) {
+        result.ok = false;
+        result.error = e.what();
+    }
+    result.timings.ok = result.ok;
+    result.timings.error = result.error;
+    result.timings.total = since(t0);
+    if (sink_)
+        sink_(result.timings);
+    return result;
+}
+
+} // namespace cachescope::build
