@@ -57,7 +57,7 @@ public:
             if (l->vertex > 0)
                 std::printf("#%d %.3f %s\n", l->vertex, l->at, l->line.c_str());
             else
-                std::fprintf(stderr, "%s\n", l->line.c_str());
+                std::printf("#%d %s\n", l->vertex, l->line.c_str());
         } else if (const auto* f = std::get_if<StepFinished>(&e)) {
             std::printf("#%d DONE %s\n\n", f->vertex, seconds(f->duration).c_str());
         } else if (const auto* b = std::get_if<BuildFinished>(&e)) {
@@ -136,6 +136,7 @@ nlohmann::ordered_json buildResultJson(const cachescope::build::BuildResult& r)
     j["bytesPulled"] = r.bytesPulled;
     j["imageManifest"] = r.imageManifest;
     j["diffIds"] = r.finalDiffIds;
+    j["cacheExports"] = r.cacheExports;
     j["timings"] = {{"importMs", r.timings.importTime.count()}, {"planMs", r.timings.planTime.count()},
                     {"executeMs", r.timings.executeTime.count()}, {"exportMs", r.timings.exportTime.count()},
                     {"totalMs", r.timings.total.count()}};
@@ -177,6 +178,7 @@ int buildCommand(const std::vector<std::string>& args)
     std::string context;
     bool noCache = false;
     std::vector<cachescope::build::OutputSpec> outputs;
+    std::vector<cachescope::cache::CacheExportSpec> cacheTo;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&](std::string& out) {
@@ -208,7 +210,11 @@ int buildCommand(const std::vector<std::string>& args)
         } else if (flag == "--cache-to") {
             if (!value(v))
                 return usageError("--cache-to needs a cache target");
-            return usageError("--cache-to " + v + ": cache export from builds is not available yet");
+            try {
+                cacheTo.push_back(cachescope::cache::parseCacheExportSpec(v));
+            } catch (const cachescope::Error& e) {
+                return usageError(e.what());
+            }
         } else if (flag == "-f" || flag == "--file") {
             if (!value(v))
                 return usageError(flag + " needs a file");
@@ -268,10 +274,11 @@ int buildCommand(const std::vector<std::string>& args)
         b.cacheFrom = o.cacheFrom;
         b.outputs = outputs;
         b.noCache = noCache;
+        b.cacheTo = cacheTo;
         return runBuild(b, progress, reportFile);
     }
-    if (noCache || !outputs.empty())
-        return usageError("--no-cache and --output do not apply to --dry-run");
+    if (noCache || !outputs.empty() || !cacheTo.empty())
+        return usageError("--no-cache, --output and --cache-to do not apply to --dry-run");
     try {
         const auto report = cachescope::solver::dryRun(o);
         const auto json = cachescope::solver::dryRunJson(report);

@@ -4,6 +4,7 @@
 #include "base/files.h"
 #include "build/image_writer.h"
 #include "build/local_store.h"
+#include "cache/cache_exporter.h"
 #include "cache/cache_importer.h"
 #include "cache/default_providers.h"
 #include "dockerfile/dockerignore.h"
@@ -111,6 +112,7 @@ private:
     int localRecord(int n, std::vector<int>* imageAlternatives = nullptr);
     void recordResults();
     void writeOutputs();
+    void exportCaches();
     std::vector<LayerRef> layersOf(int n) const
     {
         return n < 0 ? std::vector<LayerRef>{} : states_[static_cast<std::size_t>(n)].layers;
@@ -291,6 +293,7 @@ void Runner::run()
         }
     const auto tExport = Clock::now();
     writeOutputs();
+    exportCaches();
     result_.timings.exportTime = since(tExport);
     if (graph_.target >= 0)
         for (const auto& l : layersOf(graph_.target))
@@ -777,6 +780,92 @@ void Runner::writeOutputs()
         if (out.type != "oci")
             throw Error("--output type=" + out.type + " is not supported yet (use type=oci,dest=DIR)");
         result_.imageManifest = writeOciImage(img, store_->content(), out.dest, out.name.empty() ? "latest" : out.name).str();
+    }
+}
+
+void Runner::exportCaches()
+{
+    if (o_.cacheTo.empty())
+        return;
+    cache::ExportGraph eg;
+    std::map<int, std::vector<int>> recs; // node -> its export records (images: both keys)
+    std::map<std::string, int> contentRoots;
+    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const cache::Timestamp createdAt = cache::Timestamp::fromNanos(now);
+    auto source = std::make_shared<cache::StoreLayerSource>(dataDir_);
+    const std::vector<LayerRef> finalLayers = layersOf(graph_.target);
+    std::function<const std::vector<int>&(int)> recordOf = [&](int n) -> const std::vector<int>& {
+        if (const auto it = recs.find(n); it != recs.end())
+            return it->second;
+        const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+        std::vector<int> out;
+        if (node.kind == OpKind::Local) {
+        } else if (node.inputs.empty()) {
+            for (const CacheMap& cm : node.cacheMaps)
+                out.push_back(eg.add(cache::ExportRecord{cm.record(node.output).str(), {}, {}, false}));
+        } else {
+            cache::ExportRecord r;
+            r.digest = node.cacheMaps[0].record(node.output).str();
+            bool complete = true;
+            for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+                std::vector<cache::ExportLink> alts;
+                const CacheMapDep& dep = node.cacheMaps[0].deps[i];
+                const std::string sel = dep.selector.empty() ? std::string() : dep.selector.str();
+                for (int p : recordOf(node.inputs[i].node))
+                    alts.push_back({p, sel});
+                if (const auto& ck = content_.byNode[static_cast<std::size_t>(n)][i]) {
+                    const std::string d = ck->key.record.str();
+                    auto it = contentRoots.find(d);
+                    if (it == contentRoots.end())
+                        it = contentRoots.emplace(d, eg.add(cache::ExportRecord{d, {}, {}, false})).first;
+                    alts.push_back({it->second, ""});
+                }
+                complete = complete && !alts.empty();
+                r.inputs.push_back(std::move(alts));
+            }
+            if (complete) {
+                const NodeState& st = states_[static_cast<std::size_t>(n)];
+                if (st.done && !st.layers.empty()) {
+                    cache::ExportResult res;
+                    res.createdAt = createdAt;
+                    res.preexisting = st.kind == NodeState::Kind::Cached;
+                    for (const auto& l : st.layers)
+                        res.layers.push_back(cache::ExportLayer{
+                            cache::exportLayerDescriptor(l.desc.mediaType, l.desc.digest, l.desc.size, l.diffId, createdAt),
+                            source});
+                    r.results.push_back(std::move(res));
+                    // On the final result's chain: its layers are a prefix of the final layers.
+                    r.finalChain = st.layers.size() <= finalLayers.size();
+                    for (std::size_t k = 0; r.finalChain && k < st.layers.size(); ++k)
+                        r.finalChain = st.layers[k].desc.digest == finalLayers[k].desc.digest;
+                }
+                out.push_back(eg.add(std::move(r)));
+            }
+        }
+        return recs.emplace(n, std::move(out)).first->second;
+    };
+    for (std::size_t n = 0; n < states_.size(); ++n)
+        if (states_[n].done) {
+            ensureBlobs(static_cast<int>(n));
+            recordOf(static_cast<int>(n));
+        }
+    for (const cache::CacheExportSpec& spec : o_.cacheTo) {
+        cache::ExportGraph g = eg;
+        cache::applyExportMode(g, spec.mode);
+        cache::CacheExportOptions eo;
+        eo.registry = o_.registryOptions;
+        const cache::CacheExportReport r = cache::exportCache(g, spec, eo);
+        std::string line = r.target + ": ";
+        if (r.skipped)
+            line += "skipped (nothing to export)";
+        else if (!r.warning.empty())
+            line += "not written: " + r.warning;
+        else
+            line += std::to_string(r.records) + " records, " + std::to_string(r.layers) + " layers";
+        result_.cacheExports.push_back(line);
+        emit(StepLog{0, false, line, 0});
     }
 }
 

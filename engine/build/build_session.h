@@ -3,6 +3,7 @@
 // then the sources in order), load hits lazily, run misses (RUN in bubblewrap over a snapshot,
 // COPY/ADD/WORKDIR as file ops), write layers, record them in the local store, and write the image.
 // Runs on the calling thread; every state change goes to the event sink (called on that thread).
+#include "cache/cache_export_spec.h"
 #include "cache/cache_spec.h"
 #include "registry/registry_client.h"
 
@@ -37,6 +38,7 @@ struct BuildOptions {
     std::map<std::string, std::string> buildContexts; // NAME -> docker-image://REF | oci-layout://DIR[:tag]
     std::vector<cache::CacheSpec> cacheFrom;
     std::vector<OutputSpec> outputs;
+    std::vector<cache::CacheExportSpec> cacheTo;      // --cache-to (local, registry); written after the build
     bool noCache = false;                             // run every step (the local store is still written)
     std::filesystem::path dataDir;                    // default: defaultDataDir()
     registry::RegistryOptions registryOptions;
@@ -114,6 +116,7 @@ struct BuildResult {
     std::uint64_t bytesPulled = 0;     // blobs fetched from cache sources and registries
     std::string imageManifest;         // digest of the image manifest written (outputs)
     std::vector<std::string> finalDiffIds;
+    std::vector<std::string> cacheExports; // one line per --cache-to: "<target>: N records, M layers" or a warning
     BuildFinished timings;
     std::size_t stepsCached() const;
     std::size_t stepsRun() const;

@@ -3,6 +3,7 @@
 // own cache exports (exactly the steps BuildKit ran run here; the image files equal a cold build's).
 #include "base/error.h"
 #include "build/build_session.h"
+#include "cache/cache_export_spec.h"
 #include "cache/cache_spec.h"
 #include "exec/layer_apply.h"
 #include "oci/oci_layout.h"
@@ -35,7 +36,7 @@ struct Run {
 
 Run runBuild(const fs::path& context, const fs::path& dataDir, std::vector<cache::CacheSpec> cacheFrom = {},
              const fs::path& outDir = {}, std::stop_token cancel = {},
-             std::function<void(const build::BuildEvent&)> also = {})
+             std::function<void(const build::BuildEvent&)> also = {}, const std::string& cacheTo = {})
 {
     build::BuildOptions o;
     o.contextDir = context;
@@ -46,6 +47,8 @@ Run runBuild(const fs::path& context, const fs::path& dataDir, std::vector<cache
     if (!outDir.empty())
         o.outputs.push_back(build::OutputSpec{"oci", outDir, "latest"});
     o.cancel = cancel;
+    if (!cacheTo.empty())
+        o.cacheTo.push_back(cache::parseCacheExportSpec(cacheTo));
     Run r;
     build::BuildSession session(o, [&](const build::BuildEvent& e) {
         if (const auto* l = std::get_if<build::StepLog>(&e))
@@ -236,6 +239,32 @@ private slots:
         const auto a = imageTree(coldData / "out", coldData / "tree");
         const auto b = imageTree(data / "out", data / "tree");
         QVERIFY2(test::treeDifference(a, b).empty(), test::treeDifference(a, b).c_str());
+    }
+
+    void roundTrip_data() { coldThenCached_data(); }
+
+    // Cold with --cache-to type=local,mode=max, then a fresh store importing that export: every step
+    // CACHED, the same image.
+    void roundTrip()
+    {
+        QFETCH(QString, fixture);
+        const std::string fx = fixture.toStdString();
+        const fs::path context = fixtureDir(fx) / "context";
+        const fs::path exportDir = fresh("rt-export-" + fixture);
+        const Run cold = runBuild(context, fresh("rt-cold-" + fixture), {}, {}, {}, {},
+                                  "type=local,dest=" + exportDir.string() + ",mode=max");
+        QVERIFY2(cold.result.ok, cold.result.error.c_str());
+        QCOMPARE(cold.result.cacheExports.size(), std::size_t(1));
+        QVERIFY(fs::exists(exportDir / "index.json"));
+        const fs::path data = fresh("rt-import-" + fixture);
+        const Run warm = runBuild(context, data, cache::parseCacheSpecs("type=local,src=" + exportDir.string()),
+                                  data / "out");
+        QVERIFY2(warm.result.ok, warm.result.error.c_str());
+        QCOMPARE(warm.result.stepsRun(), std::size_t(0));
+        for (const auto& s : warm.result.steps)
+            if (!isFrom(s))
+                QVERIFY2(s.state != build::StepOutcome::State::Ran, ("ran " + s.name).c_str());
+        QCOMPARE(warm.result.finalDiffIds, cold.result.finalDiffIds);
     }
 
     void failingRunFailsTheBuild()
