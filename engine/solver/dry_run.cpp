@@ -8,6 +8,8 @@
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/instructions.h"
 #include "solver/cache_matcher.h"
+#include "solver/file_detail.h"
+#include "solver/stat_cache.h"
 #include "solver/image_resolver.h"
 #include "solver/miss_explainer.h"
 #include "solver/op_graph.h"
@@ -24,7 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ContentTree scanContext(const fs::path& dir)
+ContentTree scanContext(const fs::path& dir, const fs::path& statCacheFile)
 {
     dockerfile::DockerIgnore ignore;
     const fs::path ignoreFile = dir / ".dockerignore";
@@ -37,6 +39,7 @@ ContentTree scanContext(const fs::path& dir)
     }
     ScanOptions o;
     o.mode = ScanMode::BuildContext;
+    o.statCacheFile = statCacheFile;
     if (!ignore.empty())
         o.excluded = [ignore](const std::string& rel, bool) { return ignore.excluded(rel); };
     return ContentTree::scan(dir, std::move(o));
@@ -152,13 +155,28 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
     const OpGraph graph = buildOpGraph(plan, images, po.fileName);
 
     std::optional<ContentTree> context;
+    const fs::path dataDir = options.dataDir.empty() ? defaultDataDir() : options.dataDir;
     if (graph.context >= 0)
-        context.emplace(scanContext(options.contextDir));
+        context.emplace(scanContext(options.contextDir, options.keepHistory ? StatCache::defaultFile(options.contextDir, dataDir)
+                                                                            : fs::path()));
     const ContentKeys keys = contextContentKeys(graph, context ? &*context : nullptr);
+    if (context && options.keepHistory) {
+        try {
+            context->saveStatCache();
+        } catch (const Error&) {
+            // Only a cache: the next check hashes again.
+        }
+    }
 
     importer.join();
     const std::vector<MatchSource> sources = matchSources(imported, local);
     const std::vector<NodeMatch> matches = matchGraph(graph, keys, sources);
+    std::optional<ContextHistory> history;
+    if (options.keepHistory)
+        history.emplace(dataDir, options.contextDir, dfPath);
+    ContextFileDetail fileDetail(std::move(history), imported, sources);
+    if (context)
+        fileDetail.addCurrent(graph, keys, *context);
 
     DryRunReport report;
     report.dockerfile = dfPath.string();
@@ -230,9 +248,22 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
             const Explanation e = explainNode(ectx, n);
             r.cause = e.cause;
             r.explanation = e.text;
+            if (auto d = fileDetail.forNode(graph, keys, matches, n, context ? &*context : nullptr)) {
+                r.changedFiles = std::move(d->files);
+                r.changedFilesComparedWith = std::move(d->comparedWith);
+                if (r.cause == "context-changed" && !r.changedFiles.empty()) {
+                    std::string list;
+                    for (std::size_t k = 0; k < r.changedFiles.size() && k < 5; ++k)
+                        list += (k ? "; " : "") + describeChange(r.changedFiles[k]);
+                    if (r.changedFiles.size() > 5)
+                        list += "; " + std::to_string(r.changedFiles.size() - 5) + " more";
+                    r.explanation += ": " + list;
+                }
+            }
             report.steps.push_back(std::move(r));
         }
     }
+    fileDetail.record(); // a history that cannot be written costs only the next build's file detail
     return report;
 }
 
@@ -259,6 +290,26 @@ nlohmann::ordered_json dryRunJson(const DryRunReport& report)
         // Added after the first report format; readers of the older fields are unaffected.
         o["keyPlaintext"] = jsonSafe(s.keyPlaintext);
         o["keyDigest"] = s.keyDigest;
+        o["changedFiles"] = nlohmann::ordered_json::array();
+        for (const ChangedFile& f : s.changedFiles) {
+            nlohmann::ordered_json c;
+            c["path"] = f.path;
+            c["change"] = f.change;
+            c["oldType"] = f.oldType.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.oldType);
+            c["newType"] = f.newType.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.newType);
+            c["oldSize"] = f.oldSize ? nlohmann::ordered_json(*f.oldSize) : nlohmann::ordered_json(nullptr);
+            c["newSize"] = f.newSize ? nlohmann::ordered_json(*f.newSize) : nlohmann::ordered_json(nullptr);
+            c["oldMode"] = f.oldMode ? nlohmann::ordered_json(*f.oldMode) : nlohmann::ordered_json(nullptr);
+            c["newMode"] = f.newMode ? nlohmann::ordered_json(*f.newMode) : nlohmann::ordered_json(nullptr);
+            if (!f.oldLink.empty() || !f.newLink.empty()) {
+                c["oldLink"] = f.oldLink;
+                c["newLink"] = f.newLink;
+            }
+            c["contentChanged"] = f.contentChanged;
+            c["modeChanged"] = f.modeChanged;
+            o["changedFiles"].push_back(std::move(c));
+        }
+        o["changedFilesComparedWith"] = s.changedFilesComparedWith;
         o["inputs"] = nlohmann::ordered_json::array();
         for (const StepInput& in : s.inputs) {
             nlohmann::ordered_json i;
@@ -313,6 +364,10 @@ std::string dryRunText(const DryRunReport& report)
             out << "\n";
         } else {
             out << "#" << i << (s.dependsOnStage ? " DEPENDS " : " RUN ") << s.explanation << "\n";
+            if (!s.changedFiles.empty())
+                out << "#" << i << "   files changed since " << s.changedFilesComparedWith << ":\n";
+            for (const ChangedFile& f : s.changedFiles)
+                out << "#" << i << "     " << describeChange(f) << "\n";
         }
         ++i;
     }

@@ -5,6 +5,7 @@
 #include "cache/cache_spec.h"
 #include "cache/imported_cache.h"
 #include "registry/registry_client.h"
+#include "solver/context_history.h"
 #include "solver/local_cache_store.h"
 
 #include <filesystem>
@@ -25,6 +26,10 @@ struct DryRunOptions {
     std::map<std::string, std::string> buildContexts; // NAME -> docker-image://REF | oci-layout://DIR[:tag]
     std::vector<cache::CacheSpec> cacheFrom;
     registry::RegistryOptions registryOptions;
+    // Where the context history (file manifests per build) and the stat cache live; empty:
+    // defaultDataDir(). keepHistory=false neither reads nor writes either.
+    std::filesystem::path dataDir;
+    bool keepHistory = true;
 };
 
 // One op input as it enters the step's cache key: what produces it, the link selector (the paths
@@ -54,6 +59,10 @@ struct StepResult {
     std::string keyPlaintext;
     std::string keyDigest;
     std::vector<StepInput> inputs;
+    // A miss whose context files differ from an earlier build: what changed, and with what it was
+    // compared ("local history <file>", "cache <spec>"). Empty when unknown or not a context miss.
+    std::vector<ChangedFile> changedFiles;
+    std::string changedFilesComparedWith;
 };
 
 struct SourceResult {

@@ -142,13 +142,13 @@ void StatCache::save(std::int64_t trustBeforeNs) const
     writeFileAtomic(file_, out);
 }
 
-fs::path StatCache::defaultFile(const fs::path& root)
+fs::path StatCache::defaultFile(const fs::path& root, const fs::path& dataDir)
 {
     std::error_code ec;
     fs::path abs = fs::weakly_canonical(fs::absolute(root), ec);
     if (ec)
         abs = fs::absolute(root);
-    return defaultDataDir() / "statcache" / (std::string(oci::Digest::of(abs.string()).hex()) + ".bin");
+    return dataDir / "statcache" / (std::string(oci::Digest::of(abs.string()).hex()) + ".bin");
 }
 
 } // namespace cachescope::solver

@@ -44,8 +44,8 @@ public:
     // Writes the entries whose ctime is older than `trustBeforeNs` (atomic replace).
     void save(std::int64_t trustBeforeNs) const;
 
-    // <data dir>/statcache/<sha256 of the absolute root>.bin
-    static std::filesystem::path defaultFile(const std::filesystem::path& root);
+    // <dataDir>/statcache/<sha256 of the absolute root>.bin
+    static std::filesystem::path defaultFile(const std::filesystem::path& root, const std::filesystem::path& dataDir);
 
 private:
     struct Entry {
