@@ -22,6 +22,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace cachescope::ui {
@@ -68,10 +69,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     auto* split = new QSplitter(this);
     split->addWidget(sourcesPanel_);
     split->addWidget(center);
-    split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 4);
-    split->setSizes({270, 1130});
+    split->setStretchFactor(0, 0); // a wider window widens the steps, not the sources
+    split->setStretchFactor(1, 1);
     sourcesPanel_->setMinimumWidth(200);
+    // The source list's size hint follows its longest spec: give it a fixed share once laid out.
+    QTimer::singleShot(0, split, [split] { split->setSizes({280, std::max(600, split->width() - 280)}); });
     setCentralWidget(split);
 
     connect(sourcesPanel_, &SourcesPanel::importRequested, this, &MainWindow::importAll);
@@ -113,8 +115,9 @@ void MainWindow::connectPlan()
     connect(worker_, &EngineWorker::planStarted, this, [this] {
         buildPanel_->setRunning(true);
         steps_->setAllStatuses(StepInfo::Status::Checking);
-        stepsView_->setMessage(tr("Planning %1 against %n source(s)…", nullptr, static_cast<int>(sources_->enabledSpecs().size()))
-                                   .arg(buildPanel_->request().context));
+        stepsView_->setMessage(tr("Planning %1 against %2 cache source(s)…")
+                                   .arg(buildPanel_->request().context)
+                                   .arg(sources_->enabledSpecs().size()));
     });
     connect(worker_, &EngineWorker::planFinished, this, [this](std::shared_ptr<const solver::DryRunReport> report) {
         buildPanel_->setRunning(false);
@@ -273,10 +276,10 @@ void MainWindow::updateBannerAndStatus()
         else if (e.state == SourceEntry::State::Imported)
             ++imported;
     }
-    banner_->setText(failures.isEmpty() ? QString()
-                                        : tr("%n source(s) failed to import; builds run without them:\n", nullptr,
-                                             static_cast<int>(failures.size())) +
-                                              failures.join(QLatin1Char('\n')));
+    const QString head = failures.size() == 1 ? tr("1 source failed to import; plans and builds run without it:")
+                                              : tr("%1 sources failed to import; plans and builds run without them:")
+                                                    .arg(failures.size());
+    banner_->setText(failures.isEmpty() ? QString() : head + QLatin1Char('\n') + failures.join(QLatin1Char('\n')));
     banner_->setVisible(!failures.isEmpty());
     statusBar()->showMessage(tr("%1 source(s) · %2 imported · %3 failed")
                                  .arg(sources_->rowCount())

@@ -105,7 +105,8 @@ private slots:
         QVERIFY2(window.failureBanner()->text().contains(empty.path()), qPrintable(window.failureBanner()->text()));
         QVERIFY(window.failureBanner()->text().contains(QStringLiteral("index.json")));
         window.findChild<QListView*>()->setCurrentIndex(window.sources()->index(0));
-        window.resize(1280, 800);
+        window.tabs()->setCurrentWidget(window.cacheBrowser());
+        window.resize(1400, 860);
         QTest::qWait(50);
         screenshot(&window, QStringLiteral("main-window-cache-browser.png"));
     }
