@@ -2,6 +2,7 @@
 #include "base/error.h"
 #include "build/build_session.h"
 #include "cache/cache_spec.h"
+#include "build_flags.h"
 #include "commands.h"
 #include "solver/dry_run.h"
 
@@ -12,9 +13,11 @@
 
 namespace {
 
+const char* g_command = "build";
+
 int usageError(const std::string& what)
 {
-    std::fprintf(stderr, "cachescope-cli build: %s\n", what.c_str());
+    std::fprintf(stderr, "cachescope-cli %s: %s\n", g_command, what.c_str());
     return 2;
 }
 
@@ -168,17 +171,17 @@ int runBuild(const cachescope::build::BuildOptions& options, const std::string& 
     return 0;
 }
 
-int buildCommand(const std::vector<std::string>& args)
+int parseBuildFlags(const std::vector<std::string>& args, BuildCliFlags& f, bool compare)
 {
-    using cachescope::solver::DryRunOptions;
-    DryRunOptions o;
-    bool dry = false;
-    std::string progress = "plain";
-    std::string reportFile;
-    std::string context;
-    bool noCache = false;
-    std::vector<cachescope::build::OutputSpec> outputs;
-    std::vector<cachescope::cache::CacheExportSpec> cacheTo;
+    g_command = compare ? "compare" : "build";
+    auto& o = f.plan;
+    bool& dry = f.dryRun;
+    std::string& progress = f.progress;
+    std::string& reportFile = f.reportFile;
+    std::string& context = f.context;
+    bool& noCache = f.noCache;
+    auto& outputs = f.outputs;
+    auto& cacheTo = f.cacheTo;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&](std::string& out) {
@@ -195,7 +198,12 @@ int buildCommand(const std::vector<std::string>& args)
         };
         const std::string flag = a.starts_with("--") ? a.substr(0, a.find('=')) : a;
         std::string v, k, val;
-        if (flag == "--dry-run") {
+        if (compare && flag == "--runs") {
+            if (!value(v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1 ||
+                std::stoi(v) > 100)
+                return usageError("--runs needs a number from 1 to 100, got \"" + v + "\"");
+            f.runs = std::stoi(v);
+        } else if (!compare && flag == "--dry-run") {
             dry = true;
         } else if (flag == "--no-cache") {
             noCache = true;
@@ -263,21 +271,37 @@ int buildCommand(const std::vector<std::string>& args)
     if (context.empty())
         return usageError("give the build context directory");
     o.contextDir = context;
-    if (!dry) {
-        cachescope::build::BuildOptions b;
-        b.contextDir = o.contextDir;
-        b.dockerfile = o.dockerfile;
-        b.target = o.target;
-        b.buildArgs = o.buildArgs;
-        b.platform = o.platform;
-        b.buildContexts = o.buildContexts;
-        b.cacheFrom = o.cacheFrom;
-        b.outputs = outputs;
-        b.noCache = noCache;
-        b.cacheTo = cacheTo;
-        return runBuild(b, progress, reportFile);
-    }
-    if (noCache || !outputs.empty() || !cacheTo.empty())
+    return -1;
+}
+
+cachescope::build::BuildOptions BuildCliFlags::buildOptions() const
+{
+    cachescope::build::BuildOptions b;
+    b.contextDir = plan.contextDir;
+    b.dockerfile = plan.dockerfile;
+    b.target = plan.target;
+    b.buildArgs = plan.buildArgs;
+    b.platform = plan.platform;
+    b.buildContexts = plan.buildContexts;
+    b.cacheFrom = plan.cacheFrom;
+    b.outputs = outputs;
+    b.noCache = noCache;
+    b.cacheTo = cacheTo;
+    return b;
+}
+
+int buildCommand(const std::vector<std::string>& args)
+{
+    BuildCliFlags f;
+    if (const int rc = parseBuildFlags(args, f, false); rc >= 0)
+        return rc;
+    auto& o = f.plan;
+    const bool dry = f.dryRun;
+    const std::string& progress = f.progress;
+    const std::string& reportFile = f.reportFile;
+    if (!dry)
+        return runBuild(f.buildOptions(), progress, reportFile);
+    if (f.noCache || !f.outputs.empty() || !f.cacheTo.empty())
         return usageError("--no-cache, --output and --cache-to do not apply to --dry-run");
     try {
         const auto report = cachescope::solver::dryRun(o);

@@ -20,11 +20,16 @@ commands:
         REF                                              shorthand for type=registry,ref=REF
       --records  list every record with its inputs and result chain
       --json     print a JSON document instead (see README.md)
-  build --dry-run [-f FILE] [--target T] [--build-arg K=V]... [--platform P]
-        [--build-context NAME=SRC]... [--cache-from SPEC]... [--progress plain|json] [--report FILE] CONTEXT
-      Plan the build and say for every step whether BuildKit would take it from cache, from which
-      source, and why not. SRC: docker-image://REF or oci-layout://DIR[:TAG]. Without --dry-run the
-      build itself is not available yet.
+  build [-f FILE] [--target T] [--build-arg K=V]... [--platform P] [--build-context NAME=SRC]...
+        [--cache-from SPEC]... [--cache-to SPEC]... [--output type=oci,dest=DIR] [--no-cache]
+        [--progress plain|json] [--report FILE] [--dry-run] CONTEXT
+      Build: import the caches, run what misses (RUN in bubblewrap, COPY/WORKDIR as file ops), keep
+      results in the local store ($XDG_DATA_HOME/cachescope), write the image and the cache export.
+      --dry-run only plans: for every step whether BuildKit would take it from cache, from which
+      source, and why not. SRC: docker-image://REF or oci-layout://DIR[:TAG].
+  compare [build flags] --cache-from SPEC... [--runs N] [--report FILE] CONTEXT
+      Build N times with an empty local store without the import and with it; print every run,
+      the medians, the spread and the ratio, and whether the import helped.
 )";
 
 } // namespace
@@ -46,6 +51,8 @@ int main(int argc, char* argv[])
         return inspectCommand(args);
     if (command == "build")
         return buildCommand(args);
+    if (command == "compare")
+        return compareCommand(args);
     std::fprintf(stderr, "cachescope-cli: unknown command \"%s\" (see --help)\n", command.c_str());
     return 2;
 }

@@ -10,6 +10,10 @@
 #include "support/fixtures.h"
 #include "support/tree_snapshot.h"
 
+#include <QJsonDocument>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -265,6 +269,55 @@ private slots:
             if (!isFrom(s))
                 QVERIFY2(s.state != build::StepOutcome::State::Ran, ("ran " + s.name).c_str());
         QCOMPARE(warm.result.finalDiffIds, cold.result.finalDiffIds);
+    }
+
+    // cachescope-cli build: buildx-like plain progress, then all CACHED from the local store; compare.
+    void cli()
+    {
+        const fs::path xdg = fresh("cli-xdg");
+        const QString base = QString::fromStdString("127.0.0.1:5055/library/busybox:latest=oci-layout://" +
+                                                    (fixtureDir("base-image") / "oci").string() + ":latest");
+        const QString context = QString::fromStdString((fixtureDir("01-single-stage") / "context").string());
+        auto run = [&](const QStringList& args, int& exitCode) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("XDG_DATA_HOME", QString::fromStdString(xdg.string()));
+            p.setProcessEnvironment(env);
+            p.start(CACHESCOPE_CLI, args);
+            p.waitForFinished(300000);
+            exitCode = p.exitCode();
+            return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        };
+        int rc = -1;
+        const QString cold = run({"build", "--build-context", base, "--progress", "plain", context}, rc);
+        QVERIFY2(rc == 0, qPrintable(cold));
+        QVERIFY2(QRegularExpression("#4 \\d+\\.\\d+ combined: 12 bytes\n").match(cold).hasMatch(), qPrintable(cold));
+        QVERIFY2(cold.contains("#6 DONE "), qPrintable(cold));
+        const QString warm = run({"build", "--build-context", base, context}, rc);
+        QVERIFY2(rc == 0, qPrintable(warm));
+        QVERIFY2(!warm.contains(" DONE "), qPrintable(warm));
+        QCOMPARE(warm.count("CACHED"), 6);
+
+        const QString report = QString::fromStdString((xdg / "compare.json").string());
+        const QString cmp = run({"compare", "--build-context", base, "--cache-from",
+                                 QString::fromStdString("type=local,src=" +
+                                                        (fixtureDir("01-single-stage") / "cache" / "local-max").string()),
+                                 "--runs", "1", "--report", report, context},
+                                rc);
+        QVERIFY2(rc == 0, qPrintable(cmp));
+        QVERIFY2(cmp.contains("ratio b/a"), qPrintable(cmp));
+        QFile f(report);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject j = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(j["withImport"].toObject()["samples"].toArray().size(), 1);
+        QCOMPARE(j["withImport"].toObject()["samples"].toArray()[0].toObject()["stepsRun"].toInt(), 0);
+        QCOMPARE(j["withoutImport"].toObject()["samples"].toArray()[0].toObject()["stepsRun"].toInt(), 5);
+        QVERIFY(j.contains("verdict"));
+
+        // Bad input names it.
+        const QString bad = run({"build", "--output", "type=tar", context}, rc);
+        QCOMPARE(rc, 2);
+        QVERIFY2(bad.contains("type=tar"), qPrintable(bad));
     }
 
     void failingRunFailsTheBuild()
