@@ -16,6 +16,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -212,6 +213,44 @@ private slots:
         QVERIFY(window.stepsView()->jumpToFirstMiss());
         QTest::qWait(50);
         screenshot(&window, QStringLiteral("main-window-steps.png"));
+    }
+
+    // A project planned before, then edited: the engine's local history names the changed file, and
+    // the details show it in the changed-files table.
+    void editedProjectShowsChangedFile()
+    {
+        QTemporaryDir project;
+        QVERIFY(project.isValid());
+        for (const QString& rel : {QStringLiteral("Dockerfile"), QStringLiteral("src/one.txt"), QStringLiteral("src/two.txt")}) {
+            QDir().mkpath(QFileInfo(project.filePath(rel)).path());
+            QVERIFY(QFile::copy(kDemo + QStringLiteral("/project/") + rel, project.filePath(rel)));
+        }
+        MainWindow window;
+        window.show();
+        const DemoProject demo{kDemo};
+        BuildRequest r = demo.request(false);
+        r.context = project.path();
+        window.buildPanel()->setRequest(r);
+        window.openSources(demo.cacheSpecs());
+        window.plan();
+        QVERIFY(waitForPlan(window));
+        QVERIFY(!window.steps()->firstMiss().isValid());
+
+        QFile two(project.filePath(QStringLiteral("src/two.txt")));
+        QVERIFY(two.open(QIODevice::Append));
+        two.write("one more line\n");
+        two.close();
+        window.plan();
+        QVERIFY(waitForPlan(window));
+        QVERIFY(window.stepsView()->jumpToFirstMiss());
+        const StepInfo shown = *window.stepDetails()->step();
+        QCOMPARE(shown.cause, QStringLiteral("context-changed"));
+        QCOMPARE(shown.changedFiles.size(), 1);
+        QCOMPARE(shown.changedFiles.first().path, QStringLiteral("src/two.txt"));
+        QVERIFY(shown.changedFiles.first().contentChanged);
+        const QString details = window.stepDetails()->text();
+        QVERIFY2(details.contains(QStringLiteral("Changed files")) && details.contains(QStringLiteral("src/two.txt")),
+                 qPrintable(details));
     }
 
     void failingSourceStillPlans()

@@ -106,6 +106,18 @@ QList<StepInfo> stepsFromReport(const solver::DryRunReport& report)
                 i.contentSelectors << q(p);
             s.inputs.push_back(std::move(i));
         }
+        for (const solver::ChangedFile& c : r.changedFiles) {
+            ChangedFileInfo f;
+            f.path = q(c.path);
+            f.change = q(c.change);
+            f.oldSize = c.oldSize ? QString::number(*c.oldSize) : QString();
+            f.newSize = c.newSize ? QString::number(*c.newSize) : QString();
+            f.oldMode = c.oldMode ? QString::number(*c.oldMode, 8) : QString();
+            f.newMode = c.newMode ? QString::number(*c.newMode, 8) : QString();
+            f.contentChanged = c.contentChanged;
+            s.changedFiles << f;
+        }
+        s.changedFilesComparedWith = q(r.changedFilesComparedWith);
         out << s;
     }
     return out;

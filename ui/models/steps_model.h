@@ -21,6 +21,14 @@ struct StepInputInfo {
     QStringList contentSelectors;
 };
 
+struct ChangedFileInfo {
+    QString path;
+    QString change;       // "added", "removed", "changed"
+    QString oldSize, newSize; // "" when absent
+    QString oldMode, newMode; // octal, "" when absent
+    bool contentChanged = false;
+};
+
 struct StepInfo {
     enum class Status { Waiting, Checking, Cached, Run, DependsOnStage, Error, Image, ImageChanged };
     QString name;   // BuildKit's display name, the step's identity
@@ -36,6 +44,8 @@ struct StepInfo {
     QString keyPlaintext;
     QString keyDigest;
     std::vector<StepInputInfo> inputs;
+    QList<ChangedFileInfo> changedFiles; // evidence of a context miss, when an earlier build is known
+    QString changedFilesComparedWith;
 
     bool isMiss() const { return status == Status::Run || status == Status::DependsOnStage || status == Status::Error; }
 };

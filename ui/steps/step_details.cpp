@@ -92,6 +92,22 @@ void StepDetails::render()
         h += QStringLiteral("<p><b>%1</b> %2<br>%3</p>")
                  .arg(esc(tr("Cause:")), esc(s.cause.isEmpty() ? tr("none") : s.cause), esc(s.explanation));
     }
+    if (!s.changedFiles.isEmpty()) {
+        h += QStringLiteral("<p><b>%1</b> %2</p>")
+                 .arg(esc(tr("Changed files")), esc(s.changedFilesComparedWith.isEmpty()
+                                                        ? QString()
+                                                        : tr("(compared with %1)").arg(s.changedFilesComparedWith)));
+        h += QStringLiteral("<table border=\"1\" cellspacing=\"0\" cellpadding=\"3\"><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th><th>%5</th></tr>")
+                 .arg(esc(tr("path")), esc(tr("change")), esc(tr("size old → new")), esc(tr("mode old → new")), esc(tr("content")));
+        for (const ChangedFileInfo& f : s.changedFiles)
+            h += QStringLiteral("<tr><td><code>%1</code></td><td>%2</td><td>%3 → %4</td><td>%5 → %6</td><td>%7</td></tr>")
+                     .arg(esc(f.path), esc(f.change), esc(f.oldSize.isEmpty() ? QStringLiteral("–") : f.oldSize),
+                          esc(f.newSize.isEmpty() ? QStringLiteral("–") : f.newSize),
+                          esc(f.oldMode.isEmpty() ? QStringLiteral("–") : f.oldMode),
+                          esc(f.newMode.isEmpty() ? QStringLiteral("–") : f.newMode),
+                          esc(f.contentChanged ? tr("changed") : tr("same")));
+        h += QStringLiteral("</table>");
+    }
     if (!s.source.isEmpty())
         h += QStringLiteral("<p><b>%1</b> %2</p>").arg(esc(tr("Served by:")), esc(s.source));
     if (!s.alsoIn.isEmpty()) {
