@@ -70,6 +70,19 @@ std::string randomHex()
     return buf;
 }
 
+bool traversableByAll(const fs::path& dir)
+{
+    std::error_code ec;
+    for (fs::path p = fs::absolute(dir, ec); !p.empty(); p = p.parent_path()) {
+        const auto st = fs::status(p, ec);
+        if (!ec && (st.permissions() & fs::perms::others_exec) == fs::perms::none)
+            return false;
+        if (p == p.parent_path())
+            break;
+    }
+    return true;
+}
+
 class Runner {
 public:
     Runner(const BuildOptions& o, const EventSink& sink, BuildResult& result)
@@ -227,8 +240,13 @@ void Runner::run()
     dataDir_ = o_.dataDir.empty() ? defaultDataDir() : o_.dataDir;
     fs::create_directories(dataDir_ / "tmp");
     FileLock lock(dataDir_ / "local-cache.lock");
-    workDir_ = dataDir_ / "tmp" / ("build-" + randomHex());
+    // Step roots must be reachable by a RUN user other than root (bubblewrap resolves the root it is
+    // handed through its path): when a parent of the data dir is closed to others (a 0700 home or
+    // temp dir), the steps work under the system temp dir instead.
+    workDir_ = (traversableByAll(dataDir_) ? dataDir_ / "tmp" : fs::temp_directory_path()) /
+               ("cachescope-build-" + randomHex());
     fs::create_directories(workDir_);
+    fs::permissions(workDir_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     struct Cleanup {
         fs::path dir;
         ~Cleanup()
