@@ -45,6 +45,11 @@ BuildkitOracle fixtureOracle(const std::string& fixture)
     return o;
 }
 
+void addDebugDump(BuildkitOracle& o, const fs::path& cacheAllJson)
+{
+    addEntries(o, readJson(cacheAllJson));
+}
+
 BuildkitOracle catalogueOracle(const fs::path& base)
 {
     BuildkitOracle o;

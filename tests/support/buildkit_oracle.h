@@ -19,5 +19,7 @@ struct BuildkitOracle {
 BuildkitOracle fixtureOracle(const std::string& fixture);
 // A catalogue case folder (dumps/cache-all.json + export-local-max).
 BuildkitOracle catalogueOracle(const std::filesystem::path& caseDir);
+// Adds the plaintexts of one more debug DB dump (a cache-all.json) to `oracle`.
+void addDebugDump(BuildkitOracle& oracle, const std::filesystem::path& cacheAllJson);
 
 } // namespace cachescope::test

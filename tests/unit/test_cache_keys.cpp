@@ -10,6 +10,7 @@
 #include "solver/content_hash.h"
 #include "solver/go_path.h"
 #include "solver/path_patterns.h"
+#include "support/buildkit_oracle.h"
 #include "support/fixtures.h"
 
 #include <QByteArray>
@@ -39,69 +40,13 @@ QByteArray qb(const std::string& s) { return QByteArray::fromStdString(s); }
 
 // ---- BuildKit's own record of what it hashed -------------------------------------------------
 
-std::string base64Decode(const std::string& in)
-{
-    static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned int buf = 0;
-    int bits = 0;
-    for (char c : in) {
-        if (c == '=')
-            break;
-        auto pos = alphabet.find(c);
-        if (pos == std::string::npos)
-            continue;
-        buf = (buf << 6) | static_cast<unsigned int>(pos);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buf >> bits) & 0xff);
-        }
-    }
-    return out;
-}
-
-// One debug-DB plaintext: the hashed bytes (type-2 frames; type-3 "skipped" frames are file contents).
-struct Plain {
-    std::string type;
-    std::string bytes;
-    bool hasSkipped = false;
-};
-
-struct Oracle {
-    std::map<std::string, Plain> plain;          // digest -> plaintext
-    std::map<std::string, std::size_t> recordIx; // exported record digest -> index
-    json config;                                 // the exported cache config
+// The shared oracle (plaintexts, exported records) plus what a catalogue case's keys.md lists.
+struct Oracle : test::BuildkitOracle {
     std::multimap<std::string, std::string> steps; // "L12" -> record digest (catalogue keys.md)
     std::set<std::string> tableSelectors;          // selector digests listed in keys.md
-
-    void addEntries(const json& entries)
-    {
-        for (const auto& e : entries) {
-            Plain p;
-            p.type = e.value("type", "");
-            for (const auto& f : e.at("data")) {
-                if (f.at("type").get<int>() == 2)
-                    p.bytes += base64Decode(f.at("data").get<std::string>());
-                else
-                    p.hasSkipped = true;
-            }
-            plain.emplace(e.at("digest").get<std::string>(), std::move(p));
-            if (e.contains("subRecords"))
-                addEntries(e.at("subRecords"));
-        }
-    }
 };
 
 json readJson(const fs::path& p) { return json::parse(readFile(p)); }
-
-void loadConfig(Oracle& o, json cfg)
-{
-    o.config = std::move(cfg);
-    const auto& records = o.config.at("records");
-    for (std::size_t i = 0; i < records.size(); ++i)
-        o.recordIx[records[i].at("digest").get<std::string>()] = i;
-}
 
 void loadKeysMd(Oracle& o, const fs::path& keysMd)
 {
@@ -133,13 +78,7 @@ Oracle catalogueOracle(const std::string& name, const fs::path& dir = {})
 {
     const fs::path base = dir.empty() ? cat(name) : dir;
     Oracle o;
-    o.addEntries(readJson(base / "dumps" / "cache-all.json"));
-    const fs::path layout = base / "export-local-max";
-    const json index = readJson(layout / "index.json");
-    const std::string manifest = index.at("manifests").at(0).at("digest").get<std::string>();
-    const json m = readJson(layout / "blobs" / "sha256" / manifest.substr(7));
-    const std::string config = m.at("config").at("digest").get<std::string>();
-    loadConfig(o, readJson(layout / "blobs" / "sha256" / config.substr(7)));
+    static_cast<test::BuildkitOracle&>(o) = test::catalogueOracle(base);
     if (fs::exists(base / "keys.md"))
         loadKeysMd(o, base / "keys.md");
     return o;
@@ -148,9 +87,7 @@ Oracle catalogueOracle(const std::string& name, const fs::path& dir = {})
 Oracle fixtureOracle(const std::string& fixture)
 {
     Oracle o;
-    const fs::path keys = bk() / fixture / "keys";
-    o.addEntries(readJson(keys / "after-cold" / "cache-all.json"));
-    loadConfig(o, readJson(keys / "after-cold" / "exported-cache-config.json"));
+    static_cast<test::BuildkitOracle&>(o) = test::fixtureOracle(fixture);
     return o;
 }
 
@@ -165,7 +102,7 @@ bool checkOp(const Oracle& o, const CacheMap& cm, const std::string& line = {}, 
         qWarning("no BuildKit plaintext for %s; ours:\n%s", cm.digest.str().c_str(), cm.plaintext.c_str());
         return false;
     }
-    [&] { QCOMPARE(qb(cm.plaintext), qb(it->second.bytes)); }();
+    [&] { QCOMPARE(qb(cm.plaintext), qb(it->second)); }();
     if (QTest::currentTestFailed())
         return false;
     const std::string record = cm.record(output).str();
@@ -174,7 +111,7 @@ bool checkOp(const Oracle& o, const CacheMap& cm, const std::string& line = {}, 
         return false;
     }
     const auto rp = o.plain.find(record);
-    if (rp != o.plain.end() && rp->second.bytes != cm.digest.str() + "@" + std::to_string(output)) {
+    if (rp != o.plain.end() && rp->second != cm.digest.str() + "@" + std::to_string(output)) {
         qWarning("record plaintext differs for %s", record.c_str());
         return false;
     }
@@ -215,7 +152,7 @@ bool knownSelector(const Oracle& o, const CacheMapDep& dep)
         return false;
     const auto it = o.plain.find(dep.selector.str());
     if (it != o.plain.end())
-        return it->second.bytes == dep.selectorPlaintext;
+        return it->second == dep.selectorPlaintext;
     if (o.tableSelectors.count(dep.selector.str()))
         return true;
     for (const auto& r : o.config.at("records"))
@@ -237,7 +174,7 @@ bool checkContent(const Oracle& o, const ContentKey& k, const oci::Digest& child
         qWarning("content key %s (checksums %s) unknown to BuildKit", k.key.digest.str().c_str(), list.c_str());
         return false;
     }
-    if (it->second.bytes != k.key.plaintext)
+    if (it->second != k.key.plaintext)
         return false;
     return hasLink(o, child, input, k.key.record, oci::Digest());
 }
@@ -257,7 +194,7 @@ int compareHeaders(const Oracle& o, const ContentTree& tree, const ContentKey& k
         const auto theirs = o.plain.find(d.str());
         if (!mine || theirs == o.plain.end())
             continue;
-        if (*mine != theirs->second.bytes)
+        if (*mine != theirs->second)
             return -1;
         ++compared;
         const std::regex digest(R"(sha256:[0-9a-f]{64})");
@@ -521,7 +458,7 @@ private slots:
         const auto images = cacheMaps(img.source);
         QVERIFY(checkOp(o, images[0]));
         QVERIFY(checkOp(o, images[1]));
-        QCOMPARE(qb(images[0].keyPlaintext), qb(o.plain.at(oci::Digest::of(images[0].keyPlaintext).str()).bytes));
+        QCOMPARE(qb(images[0].keyPlaintext), qb(o.plain.at(oci::Digest::of(images[0].keyPlaintext).str())));
 
         const CacheMap wd = cacheMap(workdir("/app"));
         QVERIFY(checkOp(o, wd));
@@ -556,13 +493,13 @@ private slots:
         // The modified context (c.txt = "charlie v2") gives the content key BuildKit computed then.
         const Oracle modified = [] {
             Oracle m;
-            m.addEntries(readJson(bk() / "01-single-stage" / "keys" / "after-context-modified" / "cache-all.json"));
+            test::addDebugDump(m, bk() / "01-single-stage" / "keys" / "after-context-modified" / "cache-all.json");
             return m;
         }();
         ContentTree tree2 = contextTree(bk() / "01-single-stage" / "context-modified");
         const ContentKey c2 = tree2.contentKey(copyC.deps[1].contentSelectors);
         QCOMPARE(qb(c2.key.record.str()), qb(std::string("sha256:6b95f2aae471e3f94bc9a8f11ceb21be95c9a326d2d2295b2f298360a3b55690")));
-        QCOMPARE(qb(modified.plain.at(c2.key.digest.str()).bytes), qb(c2.key.plaintext));
+        QCOMPARE(qb(modified.plain.at(c2.key.digest.str())), qb(c2.key.plaintext));
     }
 
     void fixture02MultiStage()
@@ -965,7 +902,7 @@ private slots:
         QVERIFY(wild.deps[1].contentSelectors.at(0).wildcard);
         QVERIFY(check(contextCopy("/*.md", "/c/wild/"), "L11"));
         const ContentKey wildKey = ctx.contentKey(wild.deps[1].contentSelectors);
-        QCOMPARE(qb(o.plain.at(wildKey.checksums.at(0).str()).bytes), qb(ctx.plaintext(wildKey.checksums.at(0)).value()));
+        QCOMPARE(qb(o.plain.at(wildKey.checksums.at(0).str())), qb(ctx.plaintext(wildKey.checksums.at(0)).value()));
 
         QVERIFY(check(contextCopy("/dir", "/c/dir/"), "L12"));
         QVERIFY(compareHeaders(o, ctx, ctx.contentKey({ContentSelector::of("/dir", true)})) >= 4);
