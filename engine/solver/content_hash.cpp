@@ -754,6 +754,9 @@ void ContentTree::saveStatCache()
 {
     if (!impl_->statCache)
         return;
+    // Nothing new: every entry was served from the cache and the cache holds nothing else.
+    if (impl_->hashed.load() == 0 && impl_->statHits == impl_->statCache->size())
+        return;
     // Only files of this tree: entries of removed files drop out.
     StatCache fresh(impl_->options.statCacheFile, StatCache::Empty{});
     for (const auto& [key, r] : impl_->records) {
