@@ -1,6 +1,7 @@
 #include "exec/file_op_exec.h"
 
 #include "base/error.h"
+#include "exec/layer_apply.h"
 #include "exec/rooted_path.h"
 #include "exec/tree_copy.h"
 #include "exec/user_spec.h"
@@ -49,6 +50,74 @@ std::string baseOf(const std::string& rel)
 {
     const auto slash = rel.rfind('/');
     return slash == std::string::npos ? rel : rel.substr(slash + 1);
+}
+
+// chmod(1)-style symbolic modes as `COPY --chmod=u+x,g-w` takes them: comma-separated clauses of
+// [ugoa]*[+-=][rwxXst]*; no who means all; X is x for directories and files already executable.
+mode_t applySymbolicMode(const std::string& spec, mode_t mode, bool isDir)
+{
+    mode_t out = mode & 07777;
+    std::size_t pos = 0;
+    while (pos <= spec.size()) {
+        const auto comma = spec.find(',', pos);
+        const std::string clause = spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        pos = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+        std::size_t i = 0;
+        mode_t who = 0;
+        for (; i < clause.size() && std::string_view("ugoa").find(clause[i]) != std::string_view::npos; ++i)
+            who |= clause[i] == 'u' ? 04700 : clause[i] == 'g' ? 02070 : clause[i] == 'o' ? 01007 : 07777;
+        if (who == 0)
+            who = 07777;
+        if (i >= clause.size() || std::string_view("+-=").find(clause[i]) == std::string_view::npos)
+            throw Error("invalid --chmod \"" + spec + "\"");
+        while (i < clause.size()) {
+            const char op = clause[i++];
+            if (std::string_view("+-=").find(op) == std::string_view::npos)
+                throw Error("invalid --chmod \"" + spec + "\"");
+            mode_t bits = 0;
+            for (; i < clause.size() && std::string_view("+-=").find(clause[i]) == std::string_view::npos; ++i) {
+                switch (clause[i]) {
+                case 'r': bits |= 0444; break;
+                case 'w': bits |= 0222; break;
+                case 'x': bits |= 0111; break;
+                case 'X':
+                    if (isDir || (mode & 0111))
+                        bits |= 0111;
+                    break;
+                case 's': bits |= 06000; break;
+                case 't': bits |= 01000; break;
+                default: throw Error("invalid --chmod \"" + spec + "\"");
+                }
+            }
+            bits &= who;
+            if (op == '+')
+                out |= bits;
+            else if (op == '-')
+                out &= ~bits;
+            else
+                out = (out & ~(who & 07777)) | bits;
+        }
+    }
+    return out;
+}
+
+// Whether a file is an archive ADD unpacks: a tar, plain or gzip/zstd/bzip2/xz compressed.
+bool isArchive(const fs::path& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    char head[512] = {};
+    in.read(head, sizeof head);
+    const auto n = in.gcount();
+    const auto* u = reinterpret_cast<const unsigned char*>(head);
+    if (n >= 2 && u[0] == 0x1f && u[1] == 0x8b)
+        return true;
+    if (n >= 4 && u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f && u[3] == 0xfd)
+        return true;
+    if (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h')
+        return true;
+    if (n >= 6 && u[0] == 0xfd && head[1] == '7' && head[2] == 'z' && head[3] == 'X' && head[4] == 'Z')
+        return true;
+    return n >= 262 && std::string_view(head + 257, 5) == "ustar";
 }
 
 // A merged tree (a snapshot) read with symlinks resolved inside its root.
@@ -223,6 +292,7 @@ public:
         std::optional<Owner> owner; // --chown; else the source's (0:0 for the context)
         bool contextOwners = false;
         std::int32_t mode = -1;
+        std::string modeStr;
     };
 
     void applyMeta(const std::string& rel, const fs::path& src, const struct stat& st, const fs::path& dst,
@@ -236,7 +306,9 @@ public:
             o = Owner{};
         setOwner(rel, dst, o);
         if (!S_ISLNK(st.st_mode)) {
-            const mode_t m = meta.mode >= 0 ? static_cast<mode_t>(meta.mode) : (st.st_mode & 07777);
+            mode_t m = meta.mode >= 0 && meta.modeStr.empty() ? static_cast<mode_t>(meta.mode) : (st.st_mode & 07777);
+            if (!meta.modeStr.empty())
+                m = applySymbolicMode(meta.modeStr, st.st_mode, S_ISDIR(st.st_mode));
             if (::chmod(dst.c_str(), m) != 0)
                 throw Error(sysError("/" + rel + ": chmod"));
         }
@@ -249,8 +321,10 @@ public:
         copyMetadata(src, st, dst);
     }
 
+    // topContents: the directory's contents are copied into dstRel (dirCopyContents), which keeps
+    // the metadata it has or was created with, as BuildKit leaves it.
     void copyNode(const FileOpInput& in, const TreeReader& src, const std::string& srcRel, const fs::path& srcHost,
-                  const std::string& dstRel, const CopyMeta& meta, const std::string& what)
+                  const std::string& dstRel, const CopyMeta& meta, const std::string& what, bool topContents = false)
     {
         struct stat st {};
         if (::lstat(srcHost.c_str(), &st) != 0)
@@ -262,7 +336,7 @@ public:
                 ensureDir(parentOf(dstRel), 0755, meta.owner.value_or(Owner{}), true, what);
                 clearNonDir(dst);
                 // A directory of the base is copied up first so its other entries stay visible.
-                ensureDir(dstRel, 0755, Owner{}, true, what);
+                ensureDir(dstRel, 0755, topContents ? meta.owner.value_or(Owner{}) : Owner{}, true, what);
             }
             for (const auto& [name, host] : src.list(srcRel)) {
                 const std::string childRel = srcRel.empty() ? name : srcRel + "/" + name;
@@ -274,7 +348,7 @@ public:
                 }
                 copyNode(in, src, childRel, host, dstRel.empty() ? name : dstRel + "/" + name, meta, what);
             }
-            if (!dstRel.empty())
+            if (!dstRel.empty() && !topContents)
                 applyMeta(dstRel, srcHost, st, dst, meta);
             return;
         }
@@ -303,8 +377,6 @@ public:
     void copy(const FileActionCopy& a, const FileOpInput& in)
     {
         const std::string what = "copy " + a.src + " -> " + a.dest;
-        if (!a.modeStr.empty())
-            throw Error(what + ": symbolic --chmod \"" + a.modeStr + "\" is not supported yet");
         if (!a.includePatterns.empty() || !a.excludePatterns.empty())
             throw Error(what + ": --exclude / include patterns are not supported yet");
         const TreeReader src(in.tree);
@@ -314,6 +386,9 @@ public:
             meta.owner = resolveOwner(a.owner, tgt);
         meta.contextOwners = in.contextOwners;
         meta.mode = a.mode;
+        meta.modeStr = a.modeStr;
+        if (!a.modeStr.empty())
+            applySymbolicMode(a.modeStr, 0644, false); // refuse a bad spec before anything is written
         const Owner dirOwner = meta.owner.value_or(Owner{});
 
         // Sources: the path, or the matches of its last component's pattern.
@@ -356,6 +431,19 @@ public:
             if (::lstat(srcHost->c_str(), &sst) != 0)
                 throw Error(sysError(what + ": /" + m));
             const bool srcIsDir = S_ISDIR(sst.st_mode);
+            if (a.attemptUnpackDockerCompatibility && S_ISREG(sst.st_mode) && isArchive(*srcHost)) {
+                // ADD of a local archive: unpacked into the destination directory (Docker's rule).
+                if (!destRel.empty())
+                    ensureDir(destRel, 0755, dirOwner, true, what);
+                LayerApplyOptions lo;
+                lo.verifyDigest = false;
+                const LayerApplyResult r = applyLayer(*srcHost, "", oci::Digest(), diff_ / destRel, lo);
+                result.bytes += r.bytes;
+                result.entries += r.entries;
+                for (const auto& [path, owner] : r.unappliedOwners)
+                    result.owners.byPath[destRel.empty() ? path : destRel + "/" + path] = owner;
+                continue;
+            }
             std::string dst = destRel;
             const auto destHost = target().find(tgt.resolve(destClean, true));
             struct stat dstSt {};
@@ -366,7 +454,7 @@ public:
             const std::string parentDir = srcIsDir && !a.dirCopyContents ? dst : parentOf(dst);
             if (!parentDir.empty())
                 ensureDir(parentDir, 0755, dirOwner, true, what);
-            copyNode(in, src, srcRel, *srcHost, dst, meta, what);
+            copyNode(in, src, srcRel, *srcHost, dst, meta, what, srcIsDir && a.dirCopyContents);
         }
     }
 
