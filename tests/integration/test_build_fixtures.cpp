@@ -7,7 +7,10 @@
 #include "cache/cache_spec.h"
 #include "exec/layer_apply.h"
 #include "oci/oci_layout.h"
+#include "registry/layout_transfer.h"
+#include "support/fixture_cache.h"
 #include "support/fixtures.h"
+#include "support/registry_launcher.h"
 #include "support/tree_snapshot.h"
 
 #include <QJsonDocument>
@@ -41,7 +44,7 @@ struct Run {
 Run runBuild(const fs::path& context, const fs::path& dataDir, std::vector<cache::CacheSpec> cacheFrom = {},
              const fs::path& outDir = {}, std::stop_token cancel = {},
              std::function<void(const build::BuildEvent&)> also = {}, const std::string& cacheTo = {},
-             const std::string& target = {})
+             const std::string& target = {}, const std::string& baseImage = {})
 {
     build::BuildOptions o;
     o.contextDir = context;
@@ -51,6 +54,8 @@ Run runBuild(const fs::path& context, const fs::path& dataDir, std::vector<cache
     o.cacheFrom = std::move(cacheFrom);
     if (!outDir.empty())
         o.outputs.push_back(build::OutputSpec{"oci", outDir, "latest"});
+    if (!baseImage.empty())
+        o.buildContexts["127.0.0.1:5055/library/busybox:latest"] = baseImage;
     o.cancel = cancel;
     o.target = target;
     if (!cacheTo.empty())
@@ -105,7 +110,7 @@ std::vector<std::string> fixtureOutput(const fs::path& log)
     return out;
 }
 
-// step name -> "DONE" | "CACHED" for one run of step-status.tsv (FROM rows left out).
+// step name -> "DONE" (ran) | "CACHED" for one run of step-status.tsv (FROM rows left out).
 std::map<std::string, std::string> fixtureStatus(const std::string& fixture, const std::string& run)
 {
     std::ifstream in(fixtureDir(fixture) / "step-status.tsv");
@@ -121,8 +126,9 @@ std::map<std::string, std::string> fixtureStatus(const std::string& fixture, con
                 break;
             pos = tab + 1;
         }
+        // DONE with a cache hit in the raw events is a hit whose layers were pulled (remote caches).
         if (f.size() >= 3 && f[0] == run && f[2] != "FROM")
-            out[f[1]] = f[2];
+            out[f[1]] = f[2] == "DONE" && f.size() >= 5 && f[4] == "true" ? "CACHED" : f[2];
     }
     return out;
 }
@@ -362,6 +368,45 @@ private slots:
             QVERIFY(b.erase(ignored.toStdString()) == 1);
         }
         QVERIFY2(test::treeDifference(a, b).empty(), test::treeDifference(a, b).c_str());
+    }
+
+    // Over the wire: the base image from a real registry (docker-image://) and BuildKit's registry
+    // cache export of each fixture, pushed to it; the modified context runs exactly what BuildKit ran.
+    void registryInterop()
+    {
+        test::RegistryLauncher registry;
+        QVERIFY2(registry.start(), qPrintable(registry.errorString()));
+        registry::RegistryClient client(registry.host());
+        registry::pushLayoutTag(client, oci::OciLayout::open(fixtureDir("base-image") / "oci"), "latest",
+                                "library/busybox", "latest");
+        const std::string base = "docker-image://" + registry.host() + "/library/busybox:latest";
+        for (const std::string fx : {"01-single-stage", "02-multi-stage"}) {
+            const std::string tag = test::variantTag("registry-max");
+            registry::pushLayoutTag(client, oci::OciLayout::open(test::cacheVariant(fx, "registry-max")), tag,
+                                    "ref/" + fx, tag);
+            const auto expected = fixtureStatus(fx, "modified-import-registry-max");
+            QVERIFY(!expected.empty());
+            const fs::path data = fresh(QString::fromStdString("reg-" + fx));
+            const Run r = runBuild(fixtureDir(fx) / "context-modified", data,
+                                   cache::parseCacheSpecs("type=registry,ref=" + registry.host() + "/ref/" + fx + ":" + tag),
+                                   data / "out", {}, {}, {}, {}, base);
+            QVERIFY2(r.result.ok, r.result.error.c_str());
+            QVERIFY(r.result.bytesPulled > 0);
+            for (const auto& s : r.result.steps) {
+                if (isFrom(s))
+                    continue;
+                const auto it = expected.find(s.name);
+                QVERIFY2(it != expected.end(), ("step not in the fixture: " + s.name).c_str());
+                const bool ran = s.state == build::StepOutcome::State::Ran;
+                QVERIFY2(ran == (it->second == "DONE"), (fx + " " + s.name + ": BuildKit " + it->second).c_str());
+            }
+            const fs::path cold = fresh(QString::fromStdString("reg-cold-" + fx));
+            const Run c = runBuild(fixtureDir(fx) / "context-modified", cold, {}, cold / "out");
+            QVERIFY2(c.result.ok, c.result.error.c_str());
+            const auto a = imageTree(cold / "out", cold / "tree");
+            const auto b = imageTree(data / "out", data / "tree");
+            QVERIFY2(test::treeDifference(a, b).empty(), test::treeDifference(a, b).c_str());
+        }
     }
 
     void failingRunFailsTheBuild()
