@@ -54,8 +54,12 @@ public:
         } else if (const auto* c = std::get_if<StepCached>(&e)) {
             std::printf("#%d %s\n#%d CACHED%s\n\n", c->vertex, names_[c->vertex].c_str(), c->vertex,
                         c->source.empty() || c->source == "local" ? "" : (" (from " + c->source + ")").c_str());
+        } else if (const auto* m = std::get_if<StepMissed>(&e)) {
+            missed_[m->vertex] = m->explanation;
         } else if (const auto* s = std::get_if<StepStarted>(&e)) {
             std::printf("#%d %s\n", s->vertex, names_[s->vertex].c_str());
+            if (const auto it = missed_.find(s->vertex); it != missed_.end() && !it->second.empty())
+                std::printf("#%d MISS %s\n", s->vertex, it->second.c_str());
         } else if (const auto* l = std::get_if<StepLog>(&e)) {
             if (l->vertex > 0)
                 std::printf("#%d %.3f %s\n", l->vertex, l->at, l->line.c_str());
@@ -72,6 +76,7 @@ public:
 
 private:
     std::map<int, std::string> names_;
+    std::map<int, std::string> missed_;
 };
 
 nlohmann::ordered_json eventJson(const cachescope::build::BuildEvent& e)

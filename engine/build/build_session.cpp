@@ -427,9 +427,17 @@ void Runner::execute(int n)
     const int vertex = vertexOf(n);
     StepOutcome* s = outcome(vertex);
     if (s) {
-        const NodeMatch& m = matches_[static_cast<std::size_t>(n)];
-        std::string why = m.keyFound ? "the key is in a cache source, but without a usable result"
-                                     : (sources_.empty() ? "no cache source" : "no cache source has this step's key");
+        std::string why;
+        if (o_.noCache) {
+            why = "--no-cache: every step runs";
+        } else {
+            std::string failed;
+            for (const auto& c : imported_)
+                if (!c.ok)
+                    failed += (failed.empty() ? "" : "; ") + c.error;
+            const ExplainContext ectx{graph_, matches_, plan_, dockerfile_, o_.buildArgs, sources_.size(), failed};
+            why = explainNode(ectx, n).text;
+        }
         emit(StepMissed{vertex, why});
         emit(StepStarted{vertex});
     }
