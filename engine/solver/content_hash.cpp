@@ -194,7 +194,9 @@ struct ContentTree::Impl {
         plaintexts.emplace(d.str(), std::move(bytes));
     }
 
-    void insertEntry(const std::string& rel, const std::string& fsPath, const struct stat& st)
+    using Records = std::map<std::string, Record>;
+
+    void insertEntry(Records& into, const std::string& rel, const std::string& fsPath, const struct stat& st)
     {
         std::string linkname;
         if (S_ISLNK(st.st_mode)) {
@@ -215,8 +217,8 @@ struct ContentTree::Impl {
             r.type = RecordType::DirHeader;
             r.digest = oci::Digest::of(r.header);
             remember(r.digest, r.header);
-            records[key] = Record{RecordType::Dir, {}, {}, {}, {}, false, r.mode, 0, {}};
-            records[key + '\0'] = std::move(r);
+            into[key] = Record{RecordType::Dir, {}, {}, {}, {}, false, r.mode, 0, {}};
+            into[key + '\0'] = std::move(r);
             return;
         }
         if (S_ISLNK(st.st_mode)) {
@@ -235,10 +237,13 @@ struct ContentTree::Impl {
             r.digest = oci::Digest::of(r.header);
             remember(r.digest, r.header);
         }
-        records[key] = std::move(r);
+        into[key] = std::move(r);
     }
 
-    void walk(const std::string& dirFs, const std::string& rel)
+    // Lists one directory into `into`; subdirectories are walked recursively, or handed to `subdirs`
+    // when it is given (the top level, walked in parallel).
+    void walk(Records& into, const std::string& dirFs, const std::string& rel,
+              std::vector<std::pair<std::string, std::string>>* subdirs = nullptr)
     {
         DIR* dir = ::opendir(dirFs.c_str());
         if (!dir)
@@ -261,9 +266,13 @@ struct ContentTree::Impl {
             const bool isDir = S_ISDIR(st.st_mode);
             if (options.excluded && options.excluded(childRel.substr(1), isDir))
                 continue;
-            insertEntry(childRel, childFs, st);
-            if (isDir)
-                walk(childFs, childRel);
+            insertEntry(into, childRel, childFs, st);
+            if (isDir) {
+                if (subdirs)
+                    subdirs->emplace_back(childFs, childRel);
+                else
+                    walk(into, childFs, childRel);
+            }
         }
     }
 
@@ -604,7 +613,43 @@ ContentTree ContentTree::scan(const fs::path& root, ScanOptions options)
         impl->remember(header.digest, header.header);
     }
     impl->records[std::string(1, '\0')] = std::move(header);
-    impl->walk(rootPath, "");
+    // The metadata walk is syscall-bound: the root's subdirectories are walked on the hashing threads,
+    // each into its own map, then merged (keys are disjoint).
+    std::vector<std::pair<std::string, std::string>> subdirs;
+    impl->walk(impl->records, rootPath, "", &subdirs);
+    unsigned threads = impl->options.threads ? impl->options.threads : std::max(1u, std::thread::hardware_concurrency());
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, subdirs.size()));
+    std::vector<Impl::Records> parts(std::max(1u, threads));
+    std::atomic<std::size_t> next{0};
+    std::mutex errorMutex;
+    std::string error;
+    const auto worker = [&](unsigned t) {
+        for (;;) {
+            const std::size_t i = next.fetch_add(1);
+            if (i >= subdirs.size())
+                return;
+            try {
+                impl->walk(parts[t], subdirs[i].first, subdirs[i].second);
+            } catch (const std::exception& e) {
+                std::lock_guard lock(errorMutex);
+                if (error.empty())
+                    error = e.what();
+                next = subdirs.size();
+            }
+        }
+    };
+    {
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t)
+            pool.emplace_back(worker, t);
+        worker(0);
+        for (auto& t : pool)
+            t.join();
+    }
+    if (!error.empty())
+        throw Error(error);
+    for (auto& part : parts)
+        impl->records.merge(part);
     return ContentTree(std::move(impl));
 }
 
