@@ -58,7 +58,8 @@ public:
             missed_[m->vertex] = m->explanation;
         } else if (const auto* s = std::get_if<StepStarted>(&e)) {
             std::printf("#%d %s\n", s->vertex, names_[s->vertex].c_str());
-            if (const auto it = missed_.find(s->vertex); it != missed_.end() && !it->second.empty())
+            if (const auto it = missed_.find(s->vertex);
+                it != missed_.end() && !it->second.empty() && !it->second.starts_with("no cache source given"))
                 std::printf("#%d MISS %s\n", s->vertex, it->second.c_str());
         } else if (const auto* l = std::get_if<StepLog>(&e)) {
             if (l->vertex > 0)

@@ -23,7 +23,11 @@
 #include "solver/op_graph.h"
 #include "solver/platform.h"
 
+#include <algorithm>
+#include <condition_variable>
 #include <fcntl.h>
+#include <future>
+#include <mutex>
 #include <fstream>
 #include <random>
 #include <set>
@@ -55,6 +59,8 @@ struct NodeState {
     std::optional<exec::Snapshot> files;
     int source = -1;              // match source of a cached result
     std::string image;            // Image: the name as the Dockerfile used it
+    bool inProgress = false;      // a thread is realizing it (others wait)
+    bool failed = false;
 };
 
 class Cancelled : public Error {
@@ -95,6 +101,7 @@ public:
 private:
     void emit(const BuildEvent& e)
     {
+        std::lock_guard<std::mutex> lock(sinkMutex_);
         if (sink_)
             sink_(e);
     }
@@ -115,6 +122,8 @@ private:
 
     void plan();
     void realize(int n);
+    void realizeNode(int n);
+    void realizeInputs(const OpNode& node);
     void markCached(int n);
     void execute(int n);
     void runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint64_t& bytes);
@@ -154,6 +163,29 @@ private:
     dockerfile::DockerIgnore ignore_;
     exec::SnapshotMode mode_ = exec::SnapshotMode::Copy;
     int stepCounter_ = 0;
+
+    // Threads: independent inputs (stages) are realized in parallel, up to the core count. All state
+    // above is guarded by mutex_; a thread releases it only while a step runs (sandbox, file op,
+    // layer write), so bookkeeping stays serial. Events go out under their own mutex.
+    std::mutex mutex_;
+    std::condition_variable done_;
+    std::mutex sinkMutex_;
+    unsigned active_ = 1;
+    unsigned maxThreads_ = std::max(1u, std::thread::hardware_concurrency());
+
+    // Runs f with mutex_ released (the caller holds it).
+    template <class F>
+    void unlocked(F&& f)
+    {
+        mutex_.unlock();
+        try {
+            f();
+        } catch (...) {
+            mutex_.lock();
+            throw;
+        }
+        mutex_.lock();
+    }
 };
 
 void Runner::plan()
@@ -294,8 +326,10 @@ void Runner::run()
     const auto tExec = Clock::now();
     std::exception_ptr failure;
     try {
-        if (graph_.target >= 0)
+        if (graph_.target >= 0) {
+            std::lock_guard<std::mutex> lock(mutex_);
             realize(graph_.target);
+        }
     } catch (...) {
         failure = std::current_exception();
     }
@@ -349,8 +383,79 @@ void Runner::realize(int n)
     if (n < 0)
         return;
     NodeState& st = states_[static_cast<std::size_t>(n)];
+    while (st.inProgress) {
+        std::unique_lock<std::mutex> lock(mutex_, std::adopt_lock);
+        done_.wait(lock);
+        lock.release();
+    }
     if (st.done)
         return;
+    if (st.failed)
+        throw Error(graph_.nodes[static_cast<std::size_t>(n)].displayName + ": failed in another stage");
+    st.inProgress = true;
+    try {
+        realizeNode(n);
+    } catch (...) {
+        st.inProgress = false;
+        st.failed = !st.done;
+        done_.notify_all();
+        throw;
+    }
+    st.inProgress = false;
+    done_.notify_all();
+}
+
+void Runner::realizeInputs(const OpNode& node)
+{
+    std::vector<int> pending;
+    for (const OpInput& in : node.inputs)
+        if (in.node >= 0 && !states_[static_cast<std::size_t>(in.node)].done &&
+            std::find(pending.begin(), pending.end(), in.node) == pending.end())
+            pending.push_back(in.node);
+    std::vector<std::future<void>> others;
+    std::vector<int> here;
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (i == 0 || active_ >= maxThreads_) {
+            here.push_back(pending[i]);
+            continue;
+        }
+        ++active_;
+        const int in = pending[i];
+        others.push_back(std::async(std::launch::async, [this, in] {
+            std::lock_guard<std::mutex> lock(mutex_);
+            struct Release {
+                unsigned& active;
+                ~Release() { --active; }
+            } release{active_};
+            realize(in);
+        }));
+    }
+    std::exception_ptr first;
+    try {
+        for (int in : here)
+            realize(in);
+    } catch (...) {
+        first = std::current_exception();
+    }
+    if (!others.empty()) {
+        mutex_.unlock();
+        for (auto& f : others) {
+            try {
+                f.get();
+            } catch (...) {
+                if (!first)
+                    first = std::current_exception();
+            }
+        }
+        mutex_.lock();
+    }
+    if (first)
+        std::rethrow_exception(first);
+}
+
+void Runner::realizeNode(int n)
+{
+    NodeState& st = states_[static_cast<std::size_t>(n)];
     checkCancel();
     const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
     if (node.kind == OpKind::Image) {
@@ -383,8 +488,7 @@ void Runner::realize(int n)
         markCached(n);
         return;
     }
-    for (const OpInput& in : node.inputs)
-        realize(in.node);
+    realizeInputs(node);
     // Content keys computed while the inputs were realized may have made this step a hit.
     if (matches_[static_cast<std::size_t>(n)].usable) {
         markCached(n);
@@ -562,12 +666,17 @@ void Runner::runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint
         emit(StepLog{vertex, stream == exec::LogStream::Stderr, std::string(line),
                      std::chrono::duration<double>(Clock::now() - t0).count()});
     };
-    exec::runInSandbox(spec, root, so);
-    const exec::SnapshotLayer diff = root.finish();
-    exec::LayerWriterOptions wo;
-    wo.whiteouts = diff.format;
-    wo.cancel = o_.cancel;
-    const exec::LayerWriteResult w = exec::writeLayer(diff.dir, store_->content(), wo);
+    exec::SnapshotLayer diff;
+    exec::LayerWriteResult w;
+    oci::ContentStore& content = store_->content();
+    unlocked([&] {
+        exec::runInSandbox(spec, root, so);
+        diff = root.finish();
+        exec::LayerWriterOptions wo;
+        wo.whiteouts = diff.format;
+        wo.cancel = o_.cancel;
+        w = exec::writeLayer(diff.dir, content, wo);
+    });
     st.layers = layersOf(parent);
     st.layers.push_back(LayerRef{w.descriptor, w.diffId});
     st.files = parentFiles.with(diff);
@@ -593,12 +702,16 @@ void Runner::runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint
                          ? node.inputs[static_cast<std::size_t>(op.actions[0].input)].node
                          : -1;
     const fs::path diffDir = stepDir / "diff";
-    const exec::FileOpResult r = exec::runFileOp(op, inputs, diffDir);
-    exec::LayerWriterOptions wo;
-    wo.whiteouts = exec::WhiteoutFormat::Overlay;
-    wo.owners = r.owners;
-    wo.cancel = o_.cancel;
-    const exec::LayerWriteResult w = exec::writeLayer(diffDir, store_->content(), wo);
+    exec::LayerWriteResult w;
+    oci::ContentStore& content = store_->content();
+    unlocked([&] {
+        const exec::FileOpResult r = exec::runFileOp(op, inputs, diffDir);
+        exec::LayerWriterOptions wo;
+        wo.whiteouts = exec::WhiteoutFormat::Overlay;
+        wo.owners = r.owners;
+        wo.cancel = o_.cancel;
+        w = exec::writeLayer(diffDir, content, wo);
+    });
     const exec::Snapshot baseFiles = base >= 0 ? ensureFiles(base) : exec::Snapshot{};
     st.layers = layersOf(base);
     st.layers.push_back(LayerRef{w.descriptor, w.diffId});
