@@ -16,6 +16,9 @@
 #include "exec/snapshot_mode.h"
 #include "exec/step_root.h"
 #include "oci/media_types.h"
+#include "oci/oci_layout.h"
+#include "registry/layout_transfer.h"
+#include "registry/reference.h"
 #include "solver/cache_matcher.h"
 #include "solver/content_hash.h"
 #include "solver/image_resolver.h"
@@ -916,9 +919,25 @@ void Runner::writeOutputs()
     for (const auto& s : result_.steps)
         img.history.push_back(s.name);
     for (const OutputSpec& out : o_.outputs) {
-        if (out.type != "oci")
-            throw Error("--output type=" + out.type + " is not supported yet (use type=oci,dest=DIR)");
-        result_.imageManifest = writeOciImage(img, store_->content(), out.dest, out.name.empty() ? "latest" : out.name).str();
+        if (out.type == "oci") {
+            result_.imageManifest =
+                writeOciImage(img, store_->content(), out.dest, out.name.empty() ? "latest" : out.name).str();
+        } else if (out.type == "registry") {
+            // Written as a layout in the work dir first, then pushed: blobs, then the manifest under its tag.
+            const registry::Reference ref = registry::Reference::parse(out.name);
+            const fs::path layoutDir = workDir_ / "push";
+            result_.imageManifest = writeOciImage(img, store_->content(), layoutDir, "push").str();
+            registry::RegistryOptions ro = o_.registryOptions;
+            registry::RegistryClient client(ref.apiHost(), ro);
+            try {
+                registry::pushLayoutTag(client, oci::OciLayout::open(layoutDir), "push", ref.path,
+                                        ref.tag.empty() ? "latest" : ref.tag);
+            } catch (const Error& e) {
+                throw Error("--output type=registry,name=" + out.name + ": " + e.what());
+            }
+        } else {
+            throw Error("--output type=" + out.type + " is not supported (type=oci,dest=DIR or type=registry,name=REF)");
+        }
     }
 }
 
@@ -1044,15 +1063,27 @@ OutputSpec parseOutputSpec(const std::string& text)
             out.type = v;
         else if (k == "dest")
             out.dest = v;
+        else if (k == "push" || k == "registry.insecure")
+            continue;
         else if (k == "name" || k == "tag")
             out.name = v;
         else
             throw Error("--output " + text + ": unknown key \"" + k + "\"");
     }
-    if (out.type != "oci")
-        throw Error("--output " + text + ": type must be oci (type=oci,dest=DIR)");
-    if (out.dest.empty())
-        throw Error("--output " + text + ": dest=DIR is required");
+    if (out.type == "oci") {
+        if (out.dest.empty())
+            throw Error("--output " + text + ": dest=DIR is required");
+    } else if (out.type == "registry") {
+        if (out.name.empty())
+            throw Error("--output " + text + ": name=REF is required");
+        try {
+            registry::Reference::parse(out.name);
+        } catch (const Error& e) {
+            throw Error("--output " + text + ": " + e.what());
+        }
+    } else {
+        throw Error("--output " + text + ": type must be oci (type=oci,dest=DIR) or registry (type=registry,name=REF)");
+    }
     return out;
 }
 

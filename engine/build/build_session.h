@@ -21,12 +21,12 @@
 namespace cachescope::build {
 
 struct OutputSpec {
-    std::string type;              // "oci"
+    std::string type;              // "oci" or "registry"
     std::filesystem::path dest;    // type=oci: the OCI layout directory (created)
-    std::string name;              // the tag written in index.json (default "latest")
+    std::string name;              // oci: the tag written in index.json (default "latest"); registry: the image ref
 };
 
-// Parses "type=oci,dest=DIR[,name=TAG]". Throws Error naming the spec.
+// Parses "type=oci,dest=DIR[,name=TAG]" or "type=registry,name=REF". Throws Error naming the spec.
 OutputSpec parseOutputSpec(const std::string& text);
 
 struct BuildOptions {

@@ -407,6 +407,21 @@ private slots:
             const auto b = imageTree(data / "out", data / "tree");
             QVERIFY2(test::treeDifference(a, b).empty(), test::treeDifference(a, b).c_str());
         }
+
+        // --output type=registry: the image is pushed (blobs, then the manifest under its tag).
+        build::BuildOptions o;
+        o.contextDir = fixtureDir("01-single-stage") / "context";
+        o.dataDir = fresh("reg-push");
+        o.buildContexts["127.0.0.1:5055/library/busybox:latest"] = base;
+        o.outputs.push_back(build::parseOutputSpec("type=registry,name=" + registry.host() + "/built/app:v1"));
+        const build::BuildResult pushed = build::BuildSession(o).run();
+        QVERIFY2(pushed.ok, pushed.error.c_str());
+        const auto manifest = client.getManifest("built/app", "v1");
+        QCOMPARE(manifest.descriptor.digest.str(), pushed.imageManifest);
+        const oci::Manifest m = oci::Manifest::parse(manifest.bytes, "pushed manifest");
+        QCOMPARE(m.layers.size(), pushed.finalDiffIds.size());
+        for (const auto& l : m.layers)
+            QVERIFY(client.headBlob("built/app", l.digest).has_value());
     }
 
     void failingRunFailsTheBuild()
