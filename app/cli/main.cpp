@@ -21,7 +21,7 @@ commands:
       --records  list every record with its inputs and result chain
       --json     print a JSON document instead (see README.md)
   build [-f FILE] [--target T] [--build-arg K=V]... [--platform P] [--build-context NAME=SRC]...
-        [--cache-from SPEC]... [--cache-to SPEC]... [--output type=oci,dest=DIR] [--no-cache]
+        [--cache-from SPEC]... [--cache-to SPEC]... [--output type=oci,dest=DIR|type=registry,name=REF] [--no-cache]
         [--progress plain|json] [--report FILE] [--dry-run] CONTEXT
       Build: import the caches, run what misses (RUN in bubblewrap, COPY/WORKDIR as file ops), keep
       results in the local store ($XDG_DATA_HOME/cachescope), write the image and the cache export.

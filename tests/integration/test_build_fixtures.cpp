@@ -322,6 +322,19 @@ private slots:
         QCOMPARE(j["withoutImport"].toObject()["samples"].toArray()[0].toObject()["stepsRun"].toInt(), 5);
         QVERIFY(j.contains("verdict"));
 
+        // --progress json: one event object per line.
+        const QString json = run({"build", "--build-context", base, "--progress", "json", context}, rc);
+        QVERIFY2(rc == 0, qPrintable(json));
+        QStringList events;
+        for (const QString& line : json.split('\n', Qt::SkipEmptyParts)) {
+            const QJsonObject e = QJsonDocument::fromJson(line.toUtf8()).object();
+            QVERIFY2(e.contains("event"), qPrintable(line));
+            events << e["event"].toString();
+        }
+        QVERIFY(events.contains("StepPlanned"));
+        QVERIFY(events.contains("StepCached"));
+        QCOMPARE(events.last(), QString("BuildFinished"));
+
         // Bad input names it.
         const QString bad = run({"build", "--output", "type=tar", context}, rc);
         QCOMPARE(rc, 2);
