@@ -79,6 +79,27 @@ std::string randomHex()
     return buf;
 }
 
+// Streams blob `d` of the OCI layout at `dir` into the store, verified.
+void copyLayoutBlob(const fs::path& dir, const oci::Descriptor& d, oci::ContentStore& store, const std::string& what)
+{
+    const fs::path src = dir / "blobs" / std::string(d.digest.algorithm()) / std::string(d.digest.hex());
+    std::ifstream in(src, std::ios::binary);
+    if (!in)
+        throw Error(what + ": layer " + d.digest.str() + " is missing from " + dir.string());
+    auto w = store.openWriter(d.digest, d.size);
+    std::vector<char> buf(1 << 20);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        if (in.gcount() > 0)
+            w->write(buf.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    try {
+        w->commit();
+    } catch (const Error& e) {
+        throw Error(what + ": " + e.what());
+    }
+}
+
 bool traversableByAll(const fs::path& dir)
 {
     std::error_code ec;
@@ -733,18 +754,7 @@ void Runner::fetchBlob(int n, const oci::Descriptor& d)
     if (st.kind == NodeState::Kind::Image) {
         const ResolvedImage& img = resolver_->resolved().at(st.image);
         if (!img.layoutDir.empty()) {
-            const fs::path src = img.layoutDir / "blobs" / std::string(d.digest.algorithm()) / std::string(d.digest.hex());
-            std::ifstream in(src, std::ios::binary);
-            if (!in)
-                throw Error("image " + st.image + ": layer " + d.digest.str() + " is missing from " + img.layoutDir.string());
-            auto w = store.openWriter(d.digest, d.size);
-            std::vector<char> buf(1 << 20);
-            while (in) {
-                in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-                if (in.gcount() > 0)
-                    w->write(buf.data(), static_cast<std::size_t>(in.gcount()));
-            }
-            w->commit();
+            copyLayoutBlob(img.layoutDir, d, store, "image " + st.image);
         } else {
             registry::RegistryClient client(img.registryHost, o_.registryOptions);
             client.fetchBlob(img.registryRepo, d, store);
@@ -753,6 +763,28 @@ void Runner::fetchBlob(int n, const oci::Descriptor& d)
         const MatchSource& src = sources_[static_cast<std::size_t>(st.source)];
         if (src.local)
             throw Error("local cache: blob " + d.digest.str() + " is missing from the content store");
+        const cache::CacheSpec* spec = nullptr;
+        for (const auto& c : imported_)
+            if (c.spec.raw == src.spec)
+                spec = &c.spec;
+        // Streamed into the store (never whole in memory) for local layouts and registries.
+        if (spec && spec->type == "local") {
+            copyLayoutBlob(spec->attr("src"), d, store, spec->displayName());
+            result_.bytesPulled += static_cast<std::uint64_t>(d.size);
+            emit(BlobProgress{d.digest.str(), static_cast<std::uint64_t>(d.size), static_cast<std::uint64_t>(d.size)});
+            return;
+        }
+        if (spec && spec->type == "registry") {
+            const registry::Reference ref = registry::Reference::parse(spec->attr("ref"));
+            registry::RegistryOptions ro = o_.registryOptions;
+            if (spec->attr("registry.insecure") == "true")
+                ro.insecure = true;
+            registry::RegistryClient client(ref.apiHost(), ro);
+            client.fetchBlob(ref.path, d, store);
+            result_.bytesPulled += static_cast<std::uint64_t>(d.size);
+            emit(BlobProgress{d.digest.str(), static_cast<std::uint64_t>(d.size), static_cast<std::uint64_t>(d.size)});
+            return;
+        }
         auto& provider = providers_[src.spec];
         if (!provider) {
             for (const auto& c : imported_)
