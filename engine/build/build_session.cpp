@@ -1,5 +1,7 @@
 #include "build/build_session.h"
 
+#include "solver/target_graph.h"
+
 #include "base/error.h"
 #include "base/files.h"
 #include "build/image_writer.h"
@@ -226,27 +228,9 @@ void Runner::plan()
         ignore_ = dockerfile::DockerIgnore::parse(readFile(o_.contextDir / ".dockerignore"));
 
     resolver_ = std::make_unique<ImageResolver>(o_.buildContexts, o_.registryOptions);
-    dockerfile::BuildOptions bo;
-    bo.target = o_.target;
-    bo.buildArgs = o_.buildArgs;
-    const Platform daemon = defaultPlatform();
-    dockerfile::Platform build;
-    build.os = daemon.os;
-    build.architecture = daemon.architecture;
-    build.variant = daemon.variant;
-    bo.buildPlatform = build;
-    bo.targetPlatform = o_.platform ? dockerfile::Platform::parse(*o_.platform) : build;
-    bo.resolveImage = [&](const std::string& name, const dockerfile::Platform& p) {
-        return resolver_->resolve(name, p).base;
-    };
-    plan_ = dockerfile::planBuild(dockerfile_, bo);
-    ImageSources images;
-    for (const auto& [name, r] : resolver_->resolved())
-        images.byName[name] = r.source;
-    for (const auto& st : plan_.stages)
-        if (st.reachable && st.baseKind == dockerfile::BaseKind::Image && !images.byName.count(st.baseName))
-            images.byName[st.baseName] = resolver_->resolve(st.baseName, st.platform).source;
-    graph_ = buildOpGraph(plan_, images, po.fileName);
+    TargetGraph target = planTargetGraph(dockerfile_, po.fileName, o_.target, o_.buildArgs, o_.platform, *resolver_);
+    plan_ = std::move(target.plan);
+    graph_ = std::move(target.graph);
 
     // Vertices in plan order, as the dry run lists them.
     std::map<std::pair<int, int>, std::vector<int>> byInstruction;

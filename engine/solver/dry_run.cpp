@@ -1,5 +1,7 @@
 #include "solver/dry_run.h"
 
+#include "solver/target_graph.h"
+
 #include "base/error.h"
 #include "base/files.h"
 #include "base/utf8.h"
@@ -130,29 +132,9 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
     } join{importer};
 
     ImageResolver resolver(options.buildContexts, options.registryOptions);
-    dockerfile::BuildOptions bo;
-    bo.target = options.target;
-    bo.buildArgs = options.buildArgs;
-    const Platform daemon = defaultPlatform();
-    dockerfile::Platform build;
-    build.os = daemon.os;
-    build.architecture = daemon.architecture;
-    build.variant = daemon.variant;
-    bo.buildPlatform = build;
-    bo.targetPlatform = options.platform ? dockerfile::Platform::parse(*options.platform) : build;
-    bo.resolveImage = [&](const std::string& name, const dockerfile::Platform& p) {
-        return resolver.resolve(name, p).base;
-    };
-    const dockerfile::BuildPlan plan = dockerfile::planBuild(df, bo);
-
-    ImageSources images;
-    for (const auto& [name, r] : resolver.resolved())
-        images.byName[name] = r.source;
-    // Images named only by COPY --from / RUN --mount from= are resolved here.
-    for (const auto& st : plan.stages)
-        if (st.reachable && st.baseKind == dockerfile::BaseKind::Image && !images.byName.count(st.baseName))
-            images.byName[st.baseName] = resolver.resolve(st.baseName, st.platform).source;
-    const OpGraph graph = buildOpGraph(plan, images, po.fileName);
+    TargetGraph target = planTargetGraph(df, po.fileName, options.target, options.buildArgs, options.platform, resolver);
+    const dockerfile::BuildPlan& plan = target.plan;
+    const OpGraph& graph = target.graph;
 
     std::optional<ContentTree> context;
     const fs::path dataDir = options.dataDir.empty() ? defaultDataDir() : options.dataDir;
@@ -181,7 +163,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
     DryRunReport report;
     report.dockerfile = dfPath.string();
     report.target = plan.target >= 0 ? plan.stages[static_cast<std::size_t>(plan.target)].name : "";
-    report.platform = bo.targetPlatform->str();
+    report.platform = target.targetPlatform.str();
     std::string failed;
     for (const auto& c : imported) {
         report.sources.push_back(SourceResult{c.spec.raw, c.ok, c.error, c.recordCount()});

@@ -12,6 +12,7 @@
 #include "oci/oci_layout.h"
 #include "registry/layout_transfer.h"
 #include "registry/registry_client.h"
+#include "support/graph_shape.h"
 #include "support/fixture_cache.h"
 #include "support/fixtures.h"
 #include "support/registry_launcher.h"
@@ -28,32 +29,6 @@ cache::ImportedCache importOne(const std::string& spec)
 {
     auto out = cache::importSources({cache::parseCacheSpec(spec)}, cache::defaultProviderFactory());
     return std::move(out[0]);
-}
-
-std::multiset<std::string> graphShape(const cache::ImportedCache& c)
-{
-    std::multiset<std::string> shape;
-    for (const auto& ig : c.graphs) {
-        const cache::KeyGraph& g = ig.graph;
-        for (std::size_t i = 0; i < g.itemCount(); ++i) {
-            const auto id = static_cast<cache::ItemId>(i);
-            std::string line = g.digest(id).str() + " <-";
-            for (const auto& alternatives : g.item(id).parents) {
-                std::set<std::string> alts;
-                for (const auto& link : alternatives)
-                    alts.insert(g.digest(link.parent).str() + "/" + g.selector(link.selector));
-                line += " [";
-                for (const auto& a : alts)
-                    line += a + " ";
-                line += "]";
-            }
-            if (const auto* best = g.bestResult(id))
-                for (const auto& layer : g.chainLayers(*best))
-                    line += " " + layer.digest.str();
-            shape.insert(line);
-        }
-    }
-    return shape;
 }
 
 } // namespace
@@ -103,7 +78,7 @@ private slots:
         QVERIFY2(remote.ok, remote.error.c_str());
         QCOMPARE(remote.manifestDigest, report.manifest.digest);
         QCOMPARE(remote.missingBlobs, std::size_t(0));
-        QVERIFY(graphShape(remote) == graphShape(local));
+        QVERIFY(test::graphShape(remote) == test::graphShape(local));
         for (const auto& [digest, desc] : remote.graphs[0].layerDescriptors) {
             QCOMPARE(desc.mediaType, std::string(mediaType == QString::fromStdString(std::string(media::DockerManifestList))
                                                      ? media::DockerLayerGzip
@@ -134,7 +109,7 @@ private slots:
         const auto again = importOne("type=registry,ref=" + ref);
         QVERIFY2(again.ok, again.error.c_str());
         QCOMPARE(again.missingBlobs, std::size_t(0));
-        QVERIFY(graphShape(again) == graphShape(remote));
+        QVERIFY(test::graphShape(again) == test::graphShape(remote));
         const auto raw = test::loadFixtureCache("02-multi-stage", "registry-max");
         QCOMPARE(report.manifest.digest, raw.top.digest);
     }

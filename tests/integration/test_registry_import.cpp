@@ -8,6 +8,7 @@
 #include "oci/oci_layout.h"
 #include "registry/layout_transfer.h"
 #include "registry/registry_client.h"
+#include "support/graph_shape.h"
 #include "support/fixture_cache.h"
 #include "support/fixtures.h"
 #include "support/registry_launcher.h"
@@ -28,34 +29,6 @@ const std::vector<std::string> kWireVariants = {"registry-min", "registry-max", 
 std::string repoFor(const std::string& fixture)
 {
     return "ref/" + fixture;
-}
-
-// A comparable picture of a key graph: for each item, its digest, its parents (digest + selector per
-// input) and the blobs of its best result.
-std::multiset<std::string> graphShape(const cache::ImportedCache& c)
-{
-    std::multiset<std::string> shape;
-    for (const auto& ig : c.graphs) {
-        const cache::KeyGraph& g = ig.graph;
-        for (std::size_t i = 0; i < g.itemCount(); ++i) {
-            const auto id = static_cast<cache::ItemId>(i);
-            std::string line = ig.platform + " " + g.digest(id).str() + " <-";
-            for (const auto& alternatives : g.item(id).parents) {
-                std::set<std::string> alts;
-                for (const auto& link : alternatives)
-                    alts.insert(g.digest(link.parent).str() + "/" + g.selector(link.selector));
-                line += " [";
-                for (const auto& a : alts)
-                    line += a + " ";
-                line += "]";
-            }
-            if (const auto* best = g.bestResult(id))
-                for (const auto& layer : g.chainLayers(*best))
-                    line += " " + layer.digest.str();
-            shape.insert(line);
-        }
-    }
-    return shape;
 }
 
 } // namespace
@@ -112,7 +85,7 @@ private slots:
         QCOMPARE(remote[0].resultCount(), local[0].resultCount());
         QCOMPARE(remote[0].blobBytes, local[0].blobBytes);
         QCOMPARE(remote[0].missingBlobs, std::size_t(0));
-        QVERIFY(graphShape(remote[0]) == graphShape(local[0]));
+        QVERIFY(test::graphShape(remote[0]) == test::graphShape(local[0]));
         QVERIFY2(remote[0].problems.empty(), remote[0].problems.empty() ? "" : remote[0].problems[0].message.c_str());
     }
 

@@ -13,6 +13,7 @@
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 #include "oci/oci_layout.h"
+#include "support/graph_shape.h"
 #include "support/fixture_cache.h"
 #include "support/fixtures.h"
 
@@ -34,33 +35,6 @@ cache::ImportedCache importLocal(const std::filesystem::path& dir, const std::st
     auto out = cache::importSources({cache::parseCacheSpec("type=local,src=" + dir.string() + ",tag=" + tag)},
                                     cache::defaultProviderFactory());
     return std::move(out[0]);
-}
-
-// Digest, parents (digest/selector per input) and best result blobs of every item.
-std::multiset<std::string> graphShape(const cache::ImportedCache& c)
-{
-    std::multiset<std::string> shape;
-    for (const auto& ig : c.graphs) {
-        const cache::KeyGraph& g = ig.graph;
-        for (std::size_t i = 0; i < g.itemCount(); ++i) {
-            const auto id = static_cast<cache::ItemId>(i);
-            std::string line = g.digest(id).str() + " <-";
-            for (const auto& alternatives : g.item(id).parents) {
-                std::set<std::string> alts;
-                for (const auto& link : alternatives)
-                    alts.insert(g.digest(link.parent).str() + "/" + g.selector(link.selector));
-                line += " [";
-                for (const auto& a : alts)
-                    line += a + " ";
-                line += "]";
-            }
-            if (const auto* best = g.bestResult(id))
-                for (const auto& layer : g.chainLayers(*best))
-                    line += " " + layer.digest.str();
-            shape.insert(line);
-        }
-    }
-    return shape;
 }
 
 std::string readTop(const std::filesystem::path& dir, const std::string& tag)
@@ -152,7 +126,7 @@ private slots:
         // And it imports again into the same graph.
         const auto again = importLocal(tmp.path().toStdString(), tag);
         QVERIFY2(again.ok, again.error.c_str());
-        QVERIFY(graphShape(again) == graphShape(imported));
+        QVERIFY(test::graphShape(again) == test::graphShape(imported));
         QCOMPARE(again.missingBlobs, std::size_t(0));
     }
 
@@ -184,7 +158,7 @@ private slots:
                  QString::fromStdString(raw.configBytes));
         const auto again = importLocal(tmp.path().toStdString());
         QVERIFY2(again.ok, again.error.c_str());
-        QVERIFY(graphShape(again) == graphShape(imported));
+        QVERIFY(test::graphShape(again) == test::graphShape(imported));
     }
 
     void specOptionsAndErrors()
@@ -236,12 +210,12 @@ private slots:
         cache::exportCache(cache::exportGraphFromImport(two),
                            cache::parseCacheExportSpec("type=local,mode=max,tag=other,dest=" + dir));
         QCOMPARE(oci::OciLayout::open(dir).readIndex().manifests.size(), std::size_t(2));
-        QVERIFY(graphShape(importLocal(dir, "latest")) == graphShape(one));
-        QVERIFY(graphShape(importLocal(dir, "other")) == graphShape(two));
+        QVERIFY(test::graphShape(importLocal(dir, "latest")) == test::graphShape(one));
+        QVERIFY(test::graphShape(importLocal(dir, "other")) == test::graphShape(two));
         // The same tag again replaces it.
         cache::exportCache(cache::exportGraphFromImport(two), cache::parseCacheExportSpec("type=local,mode=max,dest=" + dir));
         QCOMPARE(oci::OciLayout::open(dir).readIndex().manifests.size(), std::size_t(2));
-        QVERIFY(graphShape(importLocal(dir, "latest")) == graphShape(two));
+        QVERIFY(test::graphShape(importLocal(dir, "latest")) == test::graphShape(two));
     }
 
     void builtGraphModesAndMergeRules()
@@ -438,9 +412,9 @@ private slots:
             QVERIFY2(danglingReference(dir).isEmpty(), qPrintable(danglingReference(dir)));
             const auto now = importLocal(dir);
             QVERIFY2(now.ok, now.error.c_str());
-            const auto shape = graphShape(now);
-            QVERIFY(shape == graphShape(one) || shape == graphShape(two));
-            sawNew = sawNew || shape == graphShape(two);
+            const auto shape = test::graphShape(now);
+            QVERIFY(shape == test::graphShape(one) || shape == test::graphShape(two));
+            sawNew = sawNew || shape == test::graphShape(two);
             if (!killed)
                 break;
             QVERIFY2(killAt < 100, "export never finished");
