@@ -1,5 +1,7 @@
 #include "build/build_session.h"
 
+#include "solver/build_context.h"
+#include "solver/stat_cache.h"
 #include "solver/target_graph.h"
 
 #include "base/error.h"
@@ -224,8 +226,7 @@ void Runner::plan()
     dockerfile::ParseOptions po;
     po.fileName = dfPath.filename().string();
     dockerfile_ = dockerfile::parseDockerfile(readFile(dfPath), po);
-    if (fs::exists(o_.contextDir / ".dockerignore"))
-        ignore_ = dockerfile::DockerIgnore::parse(readFile(o_.contextDir / ".dockerignore"));
+    ignore_ = readDockerIgnore(o_.contextDir);
 
     resolver_ = std::make_unique<ImageResolver>(o_.buildContexts, o_.registryOptions);
     TargetGraph target = planTargetGraph(dockerfile_, po.fileName, o_.target, o_.buildArgs, o_.platform, *resolver_);
@@ -297,26 +298,20 @@ void Runner::run()
     } cleanup{workDir_};
 
     // Import in the background while the Dockerfile is planned (as BuildKit does).
-    std::thread importer([&] { imported_ = cache::importSources(o_.cacheFrom, cache::defaultProviderFactory()); });
-    struct Join {
-        std::thread& t;
-        ~Join()
-        {
-            if (t.joinable())
-                t.join();
-        }
-    } join{importer};
+    std::jthread importer([&] { imported_ = cache::importSources(o_.cacheFrom, cache::defaultProviderFactory()); });
     store_ = std::make_unique<LocalStore>(dataDir_);
     plan();
     std::optional<ContentTree> context;
-    if (graph_.context >= 0) {
-        ScanOptions so;
-        so.mode = ScanMode::BuildContext;
-        if (!ignore_.empty())
-            so.excluded = [this](const std::string& rel, bool) { return ignore_.excluded(rel); };
-        context.emplace(ContentTree::scan(o_.contextDir, std::move(so)));
-    }
+    if (graph_.context >= 0)
+        context.emplace(scanBuildContext(o_.contextDir, ignore_, StatCache::defaultFile(o_.contextDir, dataDir_)));
     content_ = contextContentKeys(graph_, context ? &*context : nullptr);
+    if (context) {
+        try {
+            context->saveStatCache();
+        } catch (const Error&) {
+            // Only a cache: the next build hashes again.
+        }
+    }
     result_.timings.planTime = since(t0);
     importer.join();
     result_.timings.importTime = since(t0);

@@ -1,5 +1,6 @@
 #include "solver/dry_run.h"
 
+#include "solver/build_context.h"
 #include "solver/target_graph.h"
 
 #include "base/error.h"
@@ -27,25 +28,6 @@ namespace cachescope::solver {
 namespace fs = std::filesystem;
 
 namespace {
-
-ContentTree scanContext(const fs::path& dir, const fs::path& statCacheFile)
-{
-    dockerfile::DockerIgnore ignore;
-    const fs::path ignoreFile = dir / ".dockerignore";
-    if (fs::exists(ignoreFile)) {
-        try {
-            ignore = dockerfile::DockerIgnore::parse(readFile(ignoreFile));
-        } catch (const Error& e) {
-            throw Error(ignoreFile.string() + ": " + e.what());
-        }
-    }
-    ScanOptions o;
-    o.mode = ScanMode::BuildContext;
-    o.statCacheFile = statCacheFile;
-    if (!ignore.empty())
-        o.excluded = [ignore](const std::string& rel, bool) { return ignore.excluded(rel); };
-    return ContentTree::scan(dir, std::move(o));
-}
 
 std::string producerName(const OpGraph& graph, int node)
 {
@@ -121,15 +103,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
 
     // Cache import runs while the Dockerfile is planned, as BuildKit starts it in the background.
     std::vector<cache::ImportedCache> imported;
-    std::thread importer([&] { imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory()); });
-    struct Join {
-        std::thread& t;
-        ~Join()
-        {
-            if (t.joinable())
-                t.join();
-        }
-    } join{importer};
+    std::jthread importer([&] { imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory()); });
 
     ImageResolver resolver(options.buildContexts, options.registryOptions);
     TargetGraph target = planTargetGraph(df, po.fileName, options.target, options.buildArgs, options.platform, resolver);
@@ -139,8 +113,9 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
     std::optional<ContentTree> context;
     const fs::path dataDir = options.dataDir.empty() ? defaultDataDir() : options.dataDir;
     if (graph.context >= 0)
-        context.emplace(scanContext(options.contextDir, options.keepHistory ? StatCache::defaultFile(options.contextDir, dataDir)
-                                                                            : fs::path()));
+        context.emplace(scanBuildContext(options.contextDir, readDockerIgnore(options.contextDir),
+                                         options.keepHistory ? StatCache::defaultFile(options.contextDir, dataDir)
+                                                             : fs::path()));
     const ContentKeys keys = contextContentKeys(graph, context ? &*context : nullptr);
     if (context && options.keepHistory) {
         try {
