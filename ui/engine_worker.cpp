@@ -1,6 +1,9 @@
 #include "engine_worker.h"
 
 #include "base/error.h"
+#include "build/build_session.h"
+#include "build_event_queue.h"
+#include "cache/cache_export_spec.h"
 #include "cache/cache_importer.h"
 #include "cache/default_providers.h"
 #include "base/files.h"
@@ -15,13 +18,17 @@ EngineWorker::EngineWorker(QObject* parent) : QObject(parent)
 {
     qRegisterMetaType<std::shared_ptr<const cachescope::cache::ImportedCache>>();
     qRegisterMetaType<std::shared_ptr<const cachescope::solver::DryRunReport>>();
+    qRegisterMetaType<std::shared_ptr<const cachescope::build::BuildResult>>();
     pool_.setMaxThreadCount(8); // imports wait on the network more than on the CPU
+    // A person cannot tell 50 ms from instant; a build's event flood costs one GUI update per tick.
+    buildTick_.setInterval(50);
+    connect(&buildTick_, &QTimer::timeout, this, &EngineWorker::deliverBuildEvents);
 }
 
 EngineWorker::~EngineWorker()
 {
-    if (planCancel_)
-        *planCancel_ = true;
+    planStop_.request_stop();
+    buildStop_.request_stop();
     pool_.waitForDone();
 }
 
@@ -82,8 +89,7 @@ std::map<std::string, std::string> toMap(const QList<QPair<QString, QString>>& p
 }
 
 // Runs on a worker thread.
-solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& specs,
-                             const std::shared_ptr<std::atomic<bool>>& cancel)
+solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& specs, std::stop_token cancel)
 {
     solver::DryRunOptions o;
     o.contextDir = request.context.toStdString();
@@ -96,18 +102,41 @@ solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& spe
     o.buildContexts = toMap(request.buildContexts);
     for (const QString& spec : specs)
         o.cacheFrom.push_back(cache::parseCacheSpec(spec.toStdString()));
-    o.registryOptions.cancelled = [cancel] { return cancel->load(); };
+    o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
     return solver::dryRun(o);
+}
+
+// Parses what the GUI thread can check at once (no I/O): bad specs throw Error naming the spec.
+build::BuildOptions buildOptions(const BuildRequest& request, const QStringList& specs, bool withImport,
+                                 std::stop_token cancel)
+{
+    build::BuildOptions o;
+    o.contextDir = request.context.toStdString();
+    if (!request.dockerfile.isEmpty())
+        o.dockerfile = request.dockerfile.toStdString();
+    o.target = request.target.toStdString();
+    o.buildArgs = toMap(request.buildArgs);
+    if (!request.platform.trimmed().isEmpty())
+        o.platform = request.platform.trimmed().toStdString();
+    o.buildContexts = toMap(request.buildContexts);
+    if (withImport)
+        for (const QString& spec : specs)
+            o.cacheFrom.push_back(cache::parseCacheSpec(spec.toStdString()));
+    o.noCache = !withImport;
+    for (const QString& spec : request.cacheExports)
+        o.cacheTo.push_back(cache::parseCacheExportSpec(spec.toStdString()));
+    o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
+    o.cancel = std::move(cancel);
+    return o;
 }
 } // namespace
 
 void EngineWorker::plan(const BuildRequest& request, const QStringList& cacheSpecs)
 {
-    if (planCancel_)
-        *planCancel_ = true; // a superseded plan stops its transfers
+    planStop_.request_stop(); // a superseded plan stops its transfers
     const quint64 generation = ++planGeneration_;
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    planCancel_ = cancel;
+    planStop_ = std::stop_source();
+    const std::stop_token cancel = planStop_.get_token();
     planRunning_ = true;
     emit planStarted();
     EngineWorker* self = this;
@@ -140,11 +169,125 @@ void EngineWorker::cancelPlan()
 {
     if (!planRunning_)
         return;
-    if (planCancel_)
-        *planCancel_ = true;
+    planStop_.request_stop();
     ++planGeneration_;
     planRunning_ = false;
     emit planCancelled();
+}
+
+bool EngineWorker::build(const BuildRequest& request, const QStringList& cacheSpecs, bool withImport)
+{
+    if (buildRunning_)
+        return false;
+    buildStop_ = std::stop_source();
+    build::BuildOptions options;
+    QString badInput;
+    try {
+        options = buildOptions(request, cacheSpecs, withImport, buildStop_.get_token());
+    } catch (const Error& e) {
+        badInput = QString::fromStdString(e.what());
+    }
+    buildRunning_ = true;
+    emit buildStarted(withImport);
+    if (!badInput.isEmpty()) {
+        auto failed = std::make_shared<build::BuildResult>();
+        failed->error = badInput.toStdString();
+        failed->timings.error = failed->error;
+        finishBuild(failed);
+        return true;
+    }
+    auto queue = std::make_shared<BuildEventQueue>();
+    buildEvents_ = queue;
+    buildTick_.start();
+    EngineWorker* self = this;
+    pool_.start([self, options, queue] {
+        build::BuildSession session(options, [queue](const build::BuildEvent& e) { queue->push(e); });
+        auto result = std::make_shared<const build::BuildResult>(session.run());
+        QMetaObject::invokeMethod(self, [self, result] { self->finishBuild(result); }, Qt::QueuedConnection);
+    });
+    return true;
+}
+
+void EngineWorker::cancelBuild()
+{
+    if (buildRunning_)
+        buildStop_.request_stop();
+}
+
+void EngineWorker::cancel()
+{
+    cancelBuild();
+    cancelPlan();
+}
+
+void EngineWorker::finishBuild(std::shared_ptr<const build::BuildResult> result)
+{
+    deliverBuildEvents(); // the last events come before the result
+    buildTick_.stop();
+    buildEvents_.reset();
+    buildRunning_ = false;
+    emit buildFinished(std::move(result));
+}
+
+namespace {
+// A RUN that prints faster than anyone reads: a batch keeps its last lines and says how many it skipped.
+constexpr qsizetype kMaxLinesPerBatch = 1000;
+} // namespace
+
+void EngineWorker::deliverBuildEvents()
+{
+    if (!buildEvents_)
+        return;
+    const std::vector<build::BuildEvent> events = buildEvents_->take();
+    int logVertex = -1;
+    QStringList lines;
+    auto flushLog = [&] {
+        if (lines.isEmpty())
+            return;
+        if (const qsizetype skipped = lines.size() - kMaxLinesPerBatch; skipped > 0) {
+            lines = lines.mid(skipped);
+            lines.prepend(tr("… %1 lines not shown").arg(skipped));
+        }
+        emit stepLog(logVertex, lines);
+        lines.clear();
+    };
+    std::map<std::string, build::BlobProgress> progress;
+    for (const build::BuildEvent& event : events) {
+        if (const auto* l = std::get_if<build::StepLog>(&event)) {
+            if (l->vertex != logVertex)
+                flushLog();
+            logVertex = l->vertex;
+            lines << QString::fromStdString(l->line);
+            continue;
+        }
+        if (const auto* b = std::get_if<build::BlobProgress>(&event)) {
+            progress[b->digest] = *b;
+            continue;
+        }
+        flushLog();
+        std::visit(
+            [this](const auto& e) {
+                using T = std::decay_t<decltype(e)>;
+                if constexpr (std::is_same_v<T, build::SourceImported>)
+                    emit buildSourceImported(QString::fromStdString(e.spec), e.ok, QString::fromStdString(e.error),
+                                             e.records);
+                else if constexpr (std::is_same_v<T, build::StepPlanned>)
+                    emit stepPlanned(e.vertex, QString::fromStdString(e.name), QString::fromStdString(e.key));
+                else if constexpr (std::is_same_v<T, build::StepCached>)
+                    emit stepCached(e.vertex, QString::fromStdString(e.source));
+                else if constexpr (std::is_same_v<T, build::StepStarted>)
+                    emit stepStarted(e.vertex);
+                else if constexpr (std::is_same_v<T, build::StepMissed>)
+                    emit stepMissed(e.vertex, QString::fromStdString(e.explanation));
+                else if constexpr (std::is_same_v<T, build::StepFinished>)
+                    emit stepFinished(e.vertex, e.duration.count(), e.bytes);
+                // StepLog and BlobProgress are batched above; BuildFinished arrives with the result.
+            },
+            event);
+    }
+    flushLog();
+    for (const auto& [digest, p] : progress)
+        emit blobProgress(QString::fromStdString(digest), p.done, p.total);
 }
 
 void EngineWorker::parseStages(const QString& dockerfile)

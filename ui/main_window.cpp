@@ -5,8 +5,10 @@
 #include "cache/imported_cache.h"
 #include "demo_project.h"
 #include "engine_worker.h"
+#include "models/live_build.h"
 #include "models/source_list_model.h"
 #include "models/steps_model.h"
+#include "project_settings.h"
 #include "solver/dry_run.h"
 #include "sources/sources_panel.h"
 #include "steps/step_details.h"
@@ -53,7 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     stepsSplit->addWidget(details_);
     stepsSplit->setStretchFactor(0, 3);
     stepsSplit->setStretchFactor(1, 2);
-    stepsSplit->setSizes({660, 440});
+    stepsSplit->setSizes({720, 400});
 
     tabs_ = new QTabWidget(this);
     tabs_->addTab(stepsSplit, tr("&Steps"));
@@ -98,6 +100,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(sources_, &SourceListModel::sourcesChanged, this, &MainWindow::updateBannerAndStatus);
     connect(stepsView_, &StepsView::currentStepChanged, details_, &StepDetails::showStep);
     connectPlan();
+    connectBuild();
 
     createActions();
     restoreSettings();
@@ -109,7 +112,7 @@ MainWindow::~MainWindow() = default;
 void MainWindow::connectPlan()
 {
     connect(buildPanel_, &BuildPanel::planRequested, this, &MainWindow::plan);
-    connect(buildPanel_, &BuildPanel::cancelRequested, worker_, &EngineWorker::cancelPlan);
+    connect(buildPanel_, &BuildPanel::cancelRequested, worker_, &EngineWorker::cancel);
     connect(buildPanel_, &BuildPanel::dockerfileChanged, worker_, &EngineWorker::parseStages);
     connect(worker_, &EngineWorker::stagesParsed, buildPanel_, &BuildPanel::setStages);
     connect(worker_, &EngineWorker::planStarted, this, [this] {
@@ -160,17 +163,46 @@ void MainWindow::connectPlan()
     });
 }
 
+void MainWindow::connectBuild()
+{
+    live_ = new LiveBuild(steps_, this);
+    live_->follow(worker_);
+    connect(buildPanel_, &BuildPanel::buildRequested, this, &MainWindow::build);
+    connect(worker_, &EngineWorker::buildStarted, this, [this] {
+        buildPanel_->setRunning(true);
+        tabs_->setCurrentIndex(0);
+    });
+    connect(live_, &LiveBuild::summaryChanged, this, [this](const QString& summary) {
+        stepsView_->setMessage(summary);
+        statusBar()->showMessage(summary);
+    });
+    connect(live_, &LiveBuild::finished, this, [this](bool ok, const QString& error) {
+        buildPanel_->setRunning(false);
+        emit buildFinished(ok, error);
+    });
+}
+
 void MainWindow::createActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Choose &Dockerfile…"), buildPanel_, &BuildPanel::chooseDockerfile);
     file->addAction(tr("Choose build &context…"), buildPanel_, &BuildPanel::chooseContext);
+    recentMenu_ = file->addMenu(tr("Open &recent project"));
+    connect(recentMenu_, &QMenu::aboutToShow, this, [this] {
+        recentMenu_->clear();
+        for (const QString& dir : ProjectSettings::recentProjects())
+            recentMenu_->addAction(dir, this, [this, dir] { openProject(dir); });
+        if (recentMenu_->isEmpty())
+            recentMenu_->addAction(tr("(none yet: plan or build a project)"))->setEnabled(false);
+    });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* build = menuBar()->addMenu(tr("&Build"));
     build->addAction(buildPanel_->planAction());
+    build->addAction(buildPanel_->buildAction());
+    build->addAction(buildPanel_->buildWithoutImportAction());
     build->addAction(buildPanel_->cancelAction());
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -205,7 +237,9 @@ void MainWindow::showShortcuts()
     QMessageBox::information(this, tr("Keyboard shortcuts"),
                              tr("<table>"
                                 "<tr><td><b>F6</b></td><td>Plan the build against the enabled cache sources</td></tr>"
-                                "<tr><td><b>Esc</b></td><td>Cancel the running plan</td></tr>"
+                                "<tr><td><b>Ctrl+B</b></td><td>Build with the enabled cache sources imported</td></tr>"
+                                "<tr><td><b>Ctrl+Shift+B</b></td><td>Build without import (cold: every step runs)</td></tr>"
+                                "<tr><td><b>Esc</b></td><td>Cancel the running build or plan</td></tr>"
                                 "<tr><td><b>Ctrl+J</b></td><td>Jump to the first miss</td></tr>"
                                 "<tr><td><b>Ctrl+M</b></td><td>Show misses only</td></tr>"
                                 "<tr><td><b>Ctrl+N</b></td><td>Add a cache source</td></tr>"
@@ -239,6 +273,19 @@ void MainWindow::openDemo(const QString& demoDir)
     openSources(demo_->cacheSpecs());
 }
 
+void MainWindow::openProject(const QString& contextDir)
+{
+    const std::optional<RememberedProject> remembered = ProjectSettings::project(contextDir);
+    if (!remembered) {
+        BuildRequest r;
+        r.context = contextDir;
+        buildPanel_->setRequest(r);
+        return;
+    }
+    buildPanel_->setRequest(remembered->request);
+    openSources(remembered->sourceSpecs);
+}
+
 void MainWindow::showDemo(bool changed)
 {
     if (!demo_)
@@ -260,7 +307,19 @@ void MainWindow::plan()
         stepsView_->setMessage(tr("Choose a build context (and a Dockerfile, if it is not <context>/Dockerfile), then Plan."));
         return;
     }
+    ProjectSettings::remember(request, sources_->specs());
     worker_->plan(request, sources_->enabledSpecs());
+}
+
+void MainWindow::build(bool withImport)
+{
+    const BuildRequest request = buildPanel_->request();
+    if (request.context.isEmpty()) {
+        stepsView_->setMessage(tr("Choose a build context (and a Dockerfile, if it is not <context>/Dockerfile), then Build."));
+        return;
+    }
+    ProjectSettings::remember(request, sources_->specs());
+    worker_->build(request, sources_->enabledSpecs(), withImport);
 }
 
 void MainWindow::updateBannerAndStatus()

@@ -1,5 +1,6 @@
 // The desktop app: a thin shell that opens the main window.
 #include "main_window.h"
+#include "project_settings.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -43,6 +44,8 @@ int main(int argc, char* argv[])
     const bool firstStart = !QSettings().contains(QStringLiteral("sources"));
     if (specs.isEmpty() && (parser.isSet(QStringLiteral("demo")) || firstStart))
         window.openDemo(demoDir()); // imports the demo caches, then plans the demo project
+    else if (const QStringList recent = cachescope::ui::ProjectSettings::recentProjects(); specs.isEmpty() && !recent.isEmpty())
+        window.openProject(recent.first()); // where the last session left off: its project and sources
     else
         window.openSources(specs.isEmpty() ? QSettings().value(QStringLiteral("sources")).toStringList() : specs);
     window.show();

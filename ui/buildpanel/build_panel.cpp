@@ -1,5 +1,8 @@
 #include "buildpanel/build_panel.h"
 
+#include "base/error.h"
+#include "cache/cache_export_spec.h"
+
 #include <QAction>
 #include <QComboBox>
 #include <QFileDialog>
@@ -79,17 +82,32 @@ BuildPanel::BuildPanel(QWidget* parent) : QWidget(parent)
     plan_->setShortcut(QKeySequence(Qt::Key_F6));
     plan_->setToolTip(tr("Plan the build against the enabled cache sources: which steps would be CACHED, "
                          "from which source, and why a step misses (F6)"));
+    build_ = new QAction(tr("&Build"), this);
+    build_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+    build_->setToolTip(tr("Build for real with the enabled cache sources imported: watch each step turn CACHED "
+                          "(and from which source) or run (Ctrl+B)"));
+    buildCold_ = new QAction(tr("Build &without import"), this);
+    buildCold_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+    buildCold_->setToolTip(tr("Build cold: no cache source and no local cache, every step runs (Ctrl+Shift+B)"));
     cancel_ = new QAction(tr("Cancel"), this);
     cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
-    cancel_->setToolTip(tr("Stop the running plan (Esc)"));
+    cancel_->setToolTip(tr("Stop the running build or plan (Esc)"));
     cancel_->setEnabled(false);
     auto* planButton = new QToolButton(this);
     planButton->setDefaultAction(plan_);
     planButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
     planButton->setAccessibleName(tr("Plan build"));
+    auto* buildButton = new QToolButton(this);
+    buildButton->setDefaultAction(build_);
+    buildButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    buildButton->setAccessibleName(tr("Build"));
+    auto* buildColdButton = new QToolButton(this);
+    buildColdButton->setDefaultAction(buildCold_);
+    buildColdButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    buildColdButton->setAccessibleName(tr("Build without import"));
     auto* cancelButton = new QToolButton(this);
     cancelButton->setDefaultAction(cancel_);
-    cancelButton->setAccessibleName(tr("Cancel plan"));
+    cancelButton->setAccessibleName(tr("Cancel build or plan"));
 
     optionsToggle_ = new QToolButton(this);
     optionsToggle_->setCheckable(true);
@@ -99,11 +117,29 @@ BuildPanel::BuildPanel(QWidget* parent) : QWidget(parent)
 
     buildArgs_ = makePairTable(tr("Build args"), tr("Value"));
     buildContexts_ = makePairTable(tr("Build contexts"), tr("Source (docker-image://REF or oci-layout://DIR[:TAG])"));
+    cacheExports_ = new QLineEdit(this);
+    cacheExports_->setAccessibleName(tr("Cache export"));
+    cacheExports_->setPlaceholderText(tr("none; e.g. type=local,dest=/tmp/cache,mode=max  (several: separate with ;)"));
+    cacheExports_->setToolTip(tr("--cache-to, as buildx takes it: written after a build"));
+    cacheExports_->setClearButtonEnabled(true);
+    cacheExportError_ = new QLabel(this);
+    cacheExportError_->setWordWrap(true);
+    cacheExportError_->setVisible(false);
+    cacheExportError_->setAccessibleName(tr("Cache export problem"));
     options_ = new QWidget(this);
-    auto* optionsLayout = new QHBoxLayout(options_);
+    auto* tables = new QHBoxLayout;
+    tables->addWidget(tableWithButtons(buildArgs_, tr("build arg")), 2);
+    tables->addWidget(tableWithButtons(buildContexts_, tr("build context")), 3);
+    auto* exportRow = new QHBoxLayout;
+    auto* exportLabel = new QLabel(tr("Cache &export:"), this);
+    exportLabel->setBuddy(cacheExports_);
+    exportRow->addWidget(exportLabel);
+    exportRow->addWidget(cacheExports_, 1);
+    auto* optionsLayout = new QVBoxLayout(options_);
     optionsLayout->setContentsMargins(0, 0, 0, 0);
-    optionsLayout->addWidget(tableWithButtons(buildArgs_, tr("build arg")), 2);
-    optionsLayout->addWidget(tableWithButtons(buildContexts_, tr("build context")), 3);
+    optionsLayout->addLayout(tables);
+    optionsLayout->addLayout(exportRow);
+    optionsLayout->addWidget(cacheExportError_);
     options_->setVisible(false);
 
     parseError_ = new QLabel(this);
@@ -137,6 +173,8 @@ BuildPanel::BuildPanel(QWidget* parent) : QWidget(parent)
     row2->addWidget(optionsToggle_);
     row2->addStretch(1);
     row2->addWidget(planButton);
+    row2->addWidget(buildButton);
+    row2->addWidget(buildColdButton);
     row2->addWidget(cancelButton);
 
     auto* layout = new QVBoxLayout(this);
@@ -153,6 +191,14 @@ BuildPanel::BuildPanel(QWidget* parent) : QWidget(parent)
     connect(context_->lineEdit(), &QLineEdit::editingFinished, this, &BuildPanel::emitDockerfileChanged);
     connect(context_, &QComboBox::currentIndexChanged, this, &BuildPanel::emitDockerfileChanged);
     connect(plan_, &QAction::triggered, this, &BuildPanel::planRequested);
+    connect(build_, &QAction::triggered, this, [this] { requestBuild(true); });
+    connect(buildCold_, &QAction::triggered, this, [this] { requestBuild(false); });
+    connect(cacheExports_, &QLineEdit::textChanged, this, [this] {
+        const QString problem = cacheExportProblem();
+        cacheExportError_->setText(problem);
+        cacheExportError_->setVisible(!problem.isEmpty());
+        updateOptionsToggle();
+    });
     connect(cancel_, &QAction::triggered, this, &BuildPanel::cancelRequested);
     connect(optionsToggle_, &QToolButton::toggled, this, [this](bool on) {
         options_->setVisible(on);
@@ -215,7 +261,35 @@ QWidget* BuildPanel::tableWithButtons(QTableWidget* table, const QString& what)
 
 void BuildPanel::updateOptionsToggle()
 {
-    optionsToggle_->setText(tr("Build args (%1) · contexts (%2)").arg(buildArgs_->rowCount()).arg(buildContexts_->rowCount()));
+    optionsToggle_->setText(tr("Build args (%1) · contexts (%2) · cache exports (%3)")
+                                .arg(buildArgs_->rowCount())
+                                .arg(buildContexts_->rowCount())
+                                .arg(request().cacheExports.size()));
+}
+
+QString BuildPanel::cacheExportProblem() const
+{
+    for (const QString& spec : request().cacheExports) {
+        try {
+            cache::parseCacheExportSpec(spec.toStdString());
+        } catch (const Error& e) {
+            return tr("Cache export: %1").arg(QString::fromStdString(e.what()));
+        }
+    }
+    return {};
+}
+
+void BuildPanel::requestBuild(bool withImport)
+{
+    if (const QString problem = cacheExportProblem(); !problem.isEmpty()) {
+        // Never a build that silently skips the export asked for.
+        optionsToggle_->setChecked(true);
+        cacheExportError_->setText(problem);
+        cacheExportError_->setVisible(true);
+        cacheExports_->setFocus();
+        return;
+    }
+    emit buildRequested(withImport);
 }
 
 BuildRequest BuildPanel::request() const
@@ -227,6 +301,9 @@ BuildRequest BuildPanel::request() const
     r.buildArgs = pairsOf(buildArgs_);
     r.platform = platform_->text().trimmed();
     r.buildContexts = pairsOf(buildContexts_);
+    for (const QString& spec : cacheExports_->text().split(QLatin1Char(';'), Qt::SkipEmptyParts))
+        if (!spec.trimmed().isEmpty())
+            r.cacheExports << spec.trimmed();
     return r;
 }
 
@@ -247,6 +324,7 @@ void BuildPanel::setRequest(const BuildRequest& request)
     setPairs(buildArgs_, request.buildArgs);
     platform_->setText(request.platform);
     setPairs(buildContexts_, request.buildContexts);
+    cacheExports_->setText(request.cacheExports.join(QStringLiteral("; ")));
     updateOptionsToggle();
     emitDockerfileChanged();
 }
@@ -299,7 +377,8 @@ void BuildPanel::setStages(const QString& dockerfile, const QStringList& stages,
 
 void BuildPanel::setRunning(bool running)
 {
-    plan_->setEnabled(!running);
+    for (QAction* start : {plan_, build_, buildCold_})
+        start->setEnabled(!running);
     cancel_->setEnabled(running);
 }
 

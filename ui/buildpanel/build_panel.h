@@ -1,6 +1,7 @@
 #pragma once
 // The strip above the steps: Dockerfile and context, target (from the parsed stages), platform,
-// build args and named build contexts, and the Plan / Cancel actions.
+// build args, named build contexts and cache exports, and the Plan / Build / Build without import /
+// Cancel actions.
 #include "buildpanel/build_request.h"
 
 #include <QWidget>
@@ -27,7 +28,11 @@ public:
     QString effectiveDockerfile() const;
 
     QAction* planAction() const { return plan_; }
+    QAction* buildAction() const { return build_; }
+    QAction* buildWithoutImportAction() const { return buildCold_; }
     QAction* cancelAction() const { return cancel_; }
+    // What is wrong with the cache export field, in words ("" when every spec parses).
+    QString cacheExportProblem() const;
 
 public slots:
     // Named stages of the effective Dockerfile, parsed off the GUI thread; the current target is kept.
@@ -38,6 +43,8 @@ public slots:
 
 signals:
     void planRequested();
+    // withImport=false: a cold build, every step runs.
+    void buildRequested(bool withImport);
     void cancelRequested();
     // The effective Dockerfile may have changed: its stages should be parsed again.
     void dockerfileChanged(const QString& dockerfile);
@@ -46,6 +53,7 @@ private:
     QTableWidget* makePairTable(const QString& accessibleName, const QString& valueHeader);
     QWidget* tableWithButtons(QTableWidget* table, const QString& what);
     void updateOptionsToggle();
+    void requestBuild(bool withImport);
     void emitDockerfileChanged();
 
     QLineEdit* dockerfile_ = nullptr;
@@ -56,8 +64,12 @@ private:
     QWidget* options_ = nullptr;
     QTableWidget* buildArgs_ = nullptr;
     QTableWidget* buildContexts_ = nullptr;
+    QLineEdit* cacheExports_ = nullptr;
+    QLabel* cacheExportError_ = nullptr;
     QLabel* parseError_ = nullptr;
     QAction* plan_ = nullptr;
+    QAction* build_ = nullptr;
+    QAction* buildCold_ = nullptr;
     QAction* cancel_ = nullptr;
     QString lastDockerfile_;
 };

@@ -1,8 +1,9 @@
 #pragma once
-// What the build panel asks for: the inputs of a plan (and later of a build), in Qt types.
+// What the build panel asks for: the inputs of a plan or a build, in Qt types.
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 
 namespace cachescope::ui {
 
@@ -13,6 +14,7 @@ struct BuildRequest {
     QList<QPair<QString, QString>> buildArgs;    // --build-arg NAME=VALUE, in table order
     QString platform;                            // empty: this machine's
     QList<QPair<QString, QString>> buildContexts; // --build-context NAME=VALUE
+    QStringList cacheExports;                    // --cache-to specs (builds only)
 };
 
 } // namespace cachescope::ui

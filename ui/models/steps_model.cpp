@@ -3,6 +3,7 @@
 #include "solver/dry_run.h"
 
 #include <QFont>
+#include <QLocale>
 
 namespace cachescope::ui {
 
@@ -51,6 +52,8 @@ QString statusText(StepInfo::Status status)
     case StepInfo::Status::Error: return QObject::tr("ERROR");
     case StepInfo::Status::Image: return QObject::tr("image");
     case StepInfo::Status::ImageChanged: return QObject::tr("image changed");
+    case StepInfo::Status::Running: return QObject::tr("running");
+    case StepInfo::Status::Done: return QObject::tr("done");
     }
     return {};
 }
@@ -66,8 +69,20 @@ QColor statusColor(StepInfo::Status status)
     case StepInfo::Status::Error: return QColor(0xb3, 0x26, 0x1e);
     case StepInfo::Status::Image: return QColor(0x45, 0x5a, 0x64);
     case StepInfo::Status::ImageChanged: return QColor(0xb3, 0x26, 0x1e);
+    case StepInfo::Status::Running: return QColor(0x00, 0x69, 0x5c);
+    case StepInfo::Status::Done: return QColor(0x8a, 0x4b, 0x08);
     }
     return {};
+}
+
+void StepInfo::appendLog(const QStringList& lines)
+{
+    log += lines;
+    const qsizetype excess = log.size() - kMaxLogLines;
+    if (excess > 0) {
+        log.remove(0, excess);
+        logDropped += static_cast<int>(excess);
+    }
 }
 
 QList<StepInfo> stepsFromReport(const solver::DryRunReport& report)
@@ -204,6 +219,9 @@ QVariant StepsModel::data(const QModelIndex& index, int role) const
         case NameColumn: return s->name;
         case StatusColumn: return statusText(s->status);
         case SourceColumn: return shortSource(s->source);
+        case DurationColumn:
+            return s->durationMs < 0 ? QString() : QStringLiteral("%1 s").arg(static_cast<double>(s->durationMs) / 1000.0, 0, 'f', 1);
+        case SizeColumn: return s->layerBytes < 0 ? QString() : QLocale().formattedDataSize(s->layerBytes);
         case KeyColumn: return shortKey(s->recordDigest);
         }
         break;
@@ -239,6 +257,8 @@ QVariant StepsModel::data(const QModelIndex& index, int role) const
     case Qt::TextAlignmentRole:
         if (index.column() == StatusColumn)
             return int(Qt::AlignCenter);
+        if (index.column() == DurationColumn || index.column() == SizeColumn)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
         break;
     }
     return {};
@@ -252,6 +272,8 @@ QVariant StepsModel::headerData(int section, Qt::Orientation orientation, int ro
     case NameColumn: return tr("Step");
     case StatusColumn: return tr("Status");
     case SourceColumn: return tr("Source");
+    case DurationColumn: return tr("Time");
+    case SizeColumn: return tr("Layer");
     case KeyColumn: return tr("Key");
     }
     return {};
@@ -283,11 +305,7 @@ void StepsModel::updateStep(const StepInfo& step)
 {
     const QModelIndex existing = indexOfStep(step.name);
     if (existing.isValid()) {
-        Stage& st = stages_[static_cast<std::size_t>(existing.parent().row())];
-        st.steps[static_cast<std::size_t>(existing.row())] = step;
-        emit dataChanged(existing, existing.siblingAtColumn(ColumnCount - 1));
-        const QModelIndex stageIndex = existing.parent();
-        emit dataChanged(stageIndex, stageIndex.siblingAtColumn(ColumnCount - 1));
+        editStep(existing, [&step](StepInfo& s) { s = step; });
         return;
     }
     int row = stageRow(step.stage);
@@ -306,9 +324,25 @@ void StepsModel::updateStep(const StepInfo& step)
 
 void StepsModel::setAllStatuses(StepInfo::Status status)
 {
+    editAllSteps([status](StepInfo& s) { s.status = status; });
+}
+
+void StepsModel::editStep(const QModelIndex& index, const std::function<void(StepInfo&)>& edit)
+{
+    if (!step(index))
+        return;
+    edit(stages_[static_cast<std::size_t>(index.internalId() - 1)].steps[static_cast<std::size_t>(index.row())]);
+    const QModelIndex row = index.siblingAtColumn(0);
+    emit dataChanged(row, row.siblingAtColumn(ColumnCount - 1));
+    const QModelIndex stageIndex = row.parent();
+    emit dataChanged(stageIndex, stageIndex.siblingAtColumn(ColumnCount - 1));
+}
+
+void StepsModel::editAllSteps(const std::function<void(StepInfo&)>& edit)
+{
     for (Stage& st : stages_)
         for (StepInfo& s : st.steps)
-            s.status = status;
+            edit(s);
     for (int r = 0; r < static_cast<int>(stages_.size()); ++r) {
         const QModelIndex stageIndex = index(r, 0);
         emit dataChanged(stageIndex, stageIndex.siblingAtColumn(ColumnCount - 1));
@@ -347,6 +381,15 @@ QModelIndex StepsModel::indexOfStep(const QString& name, int column) const
         for (std::size_t i = 0; i < stages_[r].steps.size(); ++i)
             if (stages_[r].steps[i].name == name)
                 return createIndex(static_cast<int>(i), column, quintptr(r + 1));
+    return {};
+}
+
+QModelIndex StepsModel::indexOfVertex(int vertex) const
+{
+    for (std::size_t r = 0; r < stages_.size(); ++r)
+        for (std::size_t i = 0; i < stages_[r].steps.size(); ++i)
+            if (stages_[r].steps[i].vertex == vertex)
+                return createIndex(static_cast<int>(i), 0, quintptr(r + 1));
     return {};
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 // The steps of a build, as a tree by stage: one row per BuildKit step with its status, the source
-// that served a hit and its short record key. Rows take per-step updates (updateStep), so a live build
-// can drive the model event by event; a dry run fills it from its report in one go (applyReport).
+// that served a hit, its duration, layer size and short record key. Rows take per-step edits
+// (updateStep, editStep), so a live build drives the model event by event; a dry run fills it from its
+// report in one go (applyReport).
 #include <QAbstractItemModel>
 #include <QColor>
 #include <QStringList>
+#include <functional>
 #include <vector>
 
 namespace cachescope::solver {
@@ -30,7 +32,8 @@ struct ChangedFileInfo {
 };
 
 struct StepInfo {
-    enum class Status { Waiting, Checking, Cached, Run, DependsOnStage, Error, Image, ImageChanged };
+    // Run: a plan predicts the step runs; Running / Done: a build is running it / ran it.
+    enum class Status { Waiting, Checking, Cached, Run, DependsOnStage, Error, Image, ImageChanged, Running, Done };
     QString name;   // BuildKit's display name, the step's identity
     QString stage;  // as printed; "" for a one-stage build
     Status status = Status::Waiting;
@@ -46,8 +49,21 @@ struct StepInfo {
     std::vector<StepInputInfo> inputs;
     QList<ChangedFileInfo> changedFiles; // evidence of a context miss, when an earlier build is known
     QString changedFilesComparedWith;
+    // What a build reported (none after a plan).
+    int vertex = 0;           // the build's #N
+    qint64 durationMs = -1;   // -1: not run by the last build
+    qint64 layerBytes = -1;   // size of the layer blob the step wrote; -1: none written
+    QStringList log;          // the step's RUN output, the last kMaxLogLines lines
+    int logDropped = 0;       // earlier lines not kept
 
-    bool isMiss() const { return status == Status::Run || status == Status::DependsOnStage || status == Status::Error; }
+    static constexpr int kMaxLogLines = 2000;
+    // Appends output lines, keeping only the last kMaxLogLines (a chatty RUN cannot fill the memory).
+    void appendLog(const QStringList& lines);
+    bool isMiss() const
+    {
+        return status == Status::Run || status == Status::DependsOnStage || status == Status::Error ||
+               status == Status::Running || status == Status::Done;
+    }
 };
 
 QString statusText(StepInfo::Status status);
@@ -58,7 +74,7 @@ QList<StepInfo> stepsFromReport(const solver::DryRunReport& report);
 class StepsModel : public QAbstractItemModel {
     Q_OBJECT
 public:
-    enum Column { NameColumn, StatusColumn, SourceColumn, KeyColumn, ColumnCount };
+    enum Column { NameColumn, StatusColumn, SourceColumn, DurationColumn, SizeColumn, KeyColumn, ColumnCount };
     enum Roles { MissRole = Qt::UserRole + 1, StatusRole, IsStageRole };
 
     explicit StepsModel(QObject* parent = nullptr);
@@ -77,12 +93,18 @@ public:
     void updateStep(const StepInfo& step);
     // Sets every step's status (e.g. Checking while a plan runs).
     void setAllStatuses(StepInfo::Status status);
+    // Changes one step in place (the step at a step row's index) and tells the views.
+    void editStep(const QModelIndex& index, const std::function<void(StepInfo&)>& edit);
+    // Changes every step in place and tells the views once.
+    void editAllSteps(const std::function<void(StepInfo&)>& edit);
     // A dry run's outcome: the same steps are updated in place, a different plan replaces them.
     void applyReport(const solver::DryRunReport& report);
 
     // Step at a step row's index (nullptr for a stage row or an invalid index).
     const StepInfo* step(const QModelIndex& index) const;
     QModelIndex indexOfStep(const QString& name, int column = 0) const;
+    // The step a build numbered #vertex (see StepInfo::vertex).
+    QModelIndex indexOfVertex(int vertex) const;
     QModelIndex firstMiss() const;
     int stepCount() const;
     int countWithStatus(StepInfo::Status status) const;

@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocale>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
@@ -35,6 +36,8 @@ QString verdict(const StepInfo& s)
     case S::Image: return badge(s.status, QObject::tr("IMAGE")) + QLatin1Char(' ') + esc(QObject::tr("base image"));
     case S::ImageChanged:
         return badge(s.status, QObject::tr("IMAGE CHANGED")) + QLatin1Char(' ') + esc(QObject::tr("base image keys unknown to every source"));
+    case S::Running: return badge(s.status, QObject::tr("MISS")) + QLatin1Char(' ') + esc(QObject::tr("running now"));
+    case S::Done: return badge(s.status, QObject::tr("MISS")) + QLatin1Char(' ') + esc(QObject::tr("this step ran"));
     case S::Waiting:
     case S::Checking: return badge(s.status, statusText(s.status));
     }
@@ -88,9 +91,18 @@ void StepDetails::render()
     QString h;
     h += QStringLiteral("<p style=\"font-size:large\"><b>%1</b></p>").arg(esc(s.name));
     h += QStringLiteral("<p>%1</p>").arg(verdict(s));
-    if (!s.cause.isEmpty() || !s.explanation.isEmpty()) {
-        h += QStringLiteral("<p><b>%1</b> %2<br>%3</p>")
-                 .arg(esc(tr("Cause:")), esc(s.cause.isEmpty() ? tr("none") : s.cause), esc(s.explanation));
+    if (!s.cause.isEmpty()) {
+        h += QStringLiteral("<p><b>%1</b> %2<br>%3</p>").arg(esc(tr("Cause:")), esc(s.cause), esc(s.explanation));
+    } else if (!s.explanation.isEmpty()) {
+        h += QStringLiteral("<p><b>%1</b> %2</p>").arg(esc(s.isMiss() ? tr("Why it runs:") : tr("Note:")), esc(s.explanation));
+    }
+    if (s.durationMs >= 0 || s.layerBytes >= 0) {
+        QStringList facts;
+        if (s.durationMs >= 0)
+            facts << tr("took %1 s").arg(static_cast<double>(s.durationMs) / 1000.0, 0, 'f', 2);
+        if (s.layerBytes >= 0)
+            facts << tr("layer written: %1").arg(QLocale().formattedDataSize(s.layerBytes, 1, QLocale::DataSizeSIFormat));
+        h += QStringLiteral("<p><b>%1</b> %2</p>").arg(esc(tr("Build:")), esc(facts.join(QStringLiteral(", "))));
     }
     if (!s.changedFiles.isEmpty()) {
         h += QStringLiteral("<p><b>%1</b> %2</p>")
@@ -107,6 +119,14 @@ void StepDetails::render()
                           esc(f.newMode.isEmpty() ? QStringLiteral("–") : f.newMode),
                           esc(f.contentChanged ? tr("changed") : tr("same")));
         h += QStringLiteral("</table>");
+    }
+    if (!s.log.isEmpty()) {
+        // The last lines are what explains a failure; a huge log would make every refresh slow.
+        constexpr qsizetype kShown = 400;
+        const qsizetype hidden = std::max<qsizetype>(0, s.log.size() - kShown) + s.logDropped;
+        h += QStringLiteral("<p><b>%1</b>%2</p><pre style=\"white-space: pre-wrap;\">%3</pre>")
+                 .arg(esc(tr("RUN log:")), hidden > 0 ? esc(tr(" (the first %1 lines are not shown)").arg(hidden)) : QString(),
+                      esc(s.log.mid(std::max<qsizetype>(0, s.log.size() - kShown)).join(QLatin1Char('\n'))));
     }
     if (!s.source.isEmpty())
         h += QStringLiteral("<p><b>%1</b> %2</p>").arg(esc(tr("Served by:")), esc(s.source));

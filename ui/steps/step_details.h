@@ -1,6 +1,7 @@
 #pragma once
 // The right-hand panel of the steps tab: everything known about the selected step — its full name,
-// CACHED or MISS, the cause and explanation of a miss, the serving source and the others that had it,
+// CACHED or MISS, the cause and explanation of a miss, what the last build measured (time, layer size)
+// and the RUN log it printed, the serving source and the others that had it,
 // the record digest, and what was hashed (the op's CacheMap plaintext and its inputs' selectors).
 #include "models/steps_model.h"
 

@@ -9,7 +9,9 @@
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QTreeView>
+#include <QTimer>
 #include <QVBoxLayout>
+#include <utility>
 
 namespace cachescope::ui {
 
@@ -28,10 +30,27 @@ StepsView::StepsView(StepsModel* model, QWidget* parent) : QWidget(parent), mode
     tree_->setSelectionBehavior(QAbstractItemView::SelectRows);
     tree_->setSelectionMode(QAbstractItemView::SingleSelection);
     tree_->header()->setStretchLastSection(false);
+    tree_->header()->setSectionResizeMode(QHeaderView::Interactive);
     tree_->header()->setSectionResizeMode(StepsModel::NameColumn, QHeaderView::Stretch);
-    tree_->header()->setSectionResizeMode(StepsModel::StatusColumn, QHeaderView::ResizeToContents);
-    tree_->header()->setSectionResizeMode(StepsModel::SourceColumn, QHeaderView::ResizeToContents);
-    tree_->header()->setSectionResizeMode(StepsModel::KeyColumn, QHeaderView::ResizeToContents);
+    // No ResizeToContents: it measures every row's text on every change, and a live build changes
+    // rows hundreds of times a second. Fixed widths from the widest possible text, and the source
+    // column fitted at most once a second.
+    const QFontMetrics fm = tree_->fontMetrics();
+    QFont bold = tree_->font();
+    bold.setBold(true);
+    int statusWidth = 0;
+    for (int st = 0; st <= static_cast<int>(StepInfo::Status::Done); ++st)
+        statusWidth = std::max(statusWidth, QFontMetrics(bold).horizontalAdvance(statusText(static_cast<StepInfo::Status>(st))));
+    tree_->header()->resizeSection(StepsModel::StatusColumn, statusWidth + 16);
+    QFont mono(QStringLiteral("monospace"));
+    tree_->header()->resizeSection(StepsModel::KeyColumn, QFontMetrics(mono).horizontalAdvance(QStringLiteral("0123456789ab")) + 12);
+    tree_->header()->resizeSection(StepsModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("local cache-max")) + 16);
+    tree_->header()->resizeSection(StepsModel::DurationColumn, fm.horizontalAdvance(QStringLiteral("888.8 s")) + 12);
+    tree_->header()->resizeSection(StepsModel::SizeColumn, std::max(fm.horizontalAdvance(QStringLiteral("888.8 MB")), fm.horizontalAdvance(QStringLiteral("888 bytes"))) + 12);
+    fitSource_ = new QTimer(this);
+    fitSource_->setSingleShot(true);
+    fitSource_->setInterval(1000);
+    connect(fitSource_, &QTimer::timeout, this, [this] { tree_->resizeColumnToContents(StepsModel::SourceColumn); });
 
     missesOnly_ = new QCheckBox(tr("&Misses only"), this);
     missesOnly_->setAccessibleName(tr("Show only steps that miss"));
@@ -62,7 +81,10 @@ StepsView::StepsView(StepsModel* model, QWidget* parent) : QWidget(parent), mode
         emitCurrent();
     });
     connect(model_, &QAbstractItemModel::rowsInserted, tree_, &QTreeView::expandAll);
+    connect(model_, &QAbstractItemModel::modelReset, fitSource_, qOverload<>(&QTimer::start));
     connect(model_, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex& topLeft) {
+        if (!fitSource_->isActive())
+            fitSource_->start();
         if (proxy_->mapToSource(tree_->currentIndex()).siblingAtColumn(0) == topLeft.siblingAtColumn(0))
             emitCurrent();
     });

@@ -7,6 +7,7 @@ class QCheckBox;
 class QLabel;
 class QPushButton;
 class QSortFilterProxyModel;
+class QTimer;
 class QTreeView;
 
 namespace cachescope::ui {
@@ -41,6 +42,7 @@ private:
     QCheckBox* missesOnly_ = nullptr;
     QPushButton* jump_ = nullptr;
     QLabel* message_ = nullptr;
+    QTimer* fitSource_ = nullptr;
 };
 
 } // namespace cachescope::ui
