@@ -111,12 +111,15 @@ void LiveBuild::commitPlan()
     for (qsizetype i = 0; sameRows && i < planned_.size(); ++i)
         sameRows = model_->indexOfStep(planned_[i].name).isValid();
     if (sameRows) {
+        QHash<QString, const StepInfo*> byName;
         for (const StepInfo& p : planned_)
-            model_->editStep(model_->indexOfStep(p.name), [&p](StepInfo& s) {
-                forgetOutcome(s);
-                s.vertex = p.vertex;
-                s.recordDigest = p.recordDigest;
-            });
+            byName.insert(p.name, &p);
+        model_->editAllSteps([&byName](StepInfo& s) {
+            const StepInfo* p = byName.value(s.name);
+            forgetOutcome(s);
+            s.vertex = p->vertex;
+            s.recordDigest = p->recordDigest;
+        });
     } else {
         model_->setSteps(planned_);
     }
@@ -185,32 +188,33 @@ void LiveBuild::finish(std::shared_ptr<const build::BuildResult> result)
     using State = build::StepOutcome::State;
     // The result is the engine's last word on every step (a step still running when another failed
     // or the build was cancelled is Pending there: it did not finish).
-    for (const build::StepOutcome& o : result->steps) {
-        const QModelIndex i = model_->indexOfVertex(o.vertex);
-        if (!i.isValid())
-            continue;
-        model_->editStep(i, [&o](StepInfo& s) {
-            switch (o.state) {
-            case State::Cached:
-                s.status = StepInfo::Status::Cached;
-                s.source = QString::fromStdString(o.source);
-                s.evaluated = true;
-                break;
-            case State::NotEvaluated:
-                s.status = StepInfo::Status::Cached;
-                s.source.clear();
-                s.evaluated = false;
-                break;
-            case State::Ran:
-                s.status = s.isFrom ? StepInfo::Status::Image : StepInfo::Status::Done;
-                if (!s.isFrom)
-                    s.durationMs = o.duration.count();
-                break;
-            case State::Failed: s.status = StepInfo::Status::Error; break;
-            case State::Pending: s.status = StepInfo::Status::Waiting; break;
-            }
-        });
-    }
+    QHash<int, const build::StepOutcome*> byVertex;
+    for (const build::StepOutcome& o : result->steps)
+        byVertex.insert(o.vertex, &o);
+    model_->editAllSteps([&byVertex](StepInfo& s) {
+        const build::StepOutcome* o = byVertex.value(s.vertex);
+        if (!o)
+            return;
+        switch (o->state) {
+        case State::Cached:
+            s.status = StepInfo::Status::Cached;
+            s.source = QString::fromStdString(o->source);
+            s.evaluated = true;
+            break;
+        case State::NotEvaluated:
+            s.status = StepInfo::Status::Cached;
+            s.source.clear();
+            s.evaluated = false;
+            break;
+        case State::Ran:
+            s.status = s.isFrom ? StepInfo::Status::Image : StepInfo::Status::Done;
+            if (!s.isFrom)
+                s.durationMs = o->duration.count();
+            break;
+        case State::Failed: s.status = StepInfo::Status::Error; break;
+        case State::Pending: s.status = StepInfo::Status::Waiting; break;
+        }
+    });
     if (result->steps.empty()) // bad input: nothing was planned
         model_->editAllSteps([](StepInfo& s) { forgetOutcome(s); });
     summaryPending_ = false;
@@ -234,14 +238,14 @@ void LiveBuild::scheduleSummary()
 QString LiveBuild::summary() const
 {
     int steps = 0, cached = 0, running = 0, ran = 0;
-    for (const StepInfo& s : model_->steps()) {
+    model_->visitSteps([&](const StepInfo& s) {
         if (s.isFrom)
-            continue;
+            return;
         ++steps;
         cached += s.status == StepInfo::Status::Cached;
         running += s.status == StepInfo::Status::Running;
         ran += s.status == StepInfo::Status::Done;
-    }
+    });
     qulonglong pulled = 0;
     if (result_) {
         pulled = result_->bytesPulled;

@@ -428,6 +428,13 @@ QList<StepInfo> StepsModel::steps() const
     return out;
 }
 
+void StepsModel::visitSteps(const std::function<void(const StepInfo&)>& visit) const
+{
+    for (const Stage& st : stages_)
+        for (const StepInfo& s : st.steps)
+            visit(s);
+}
+
 int StepsModel::stageRow(const QString& stage) const
 {
     for (std::size_t r = 0; r < stages_.size(); ++r)

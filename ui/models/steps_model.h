@@ -110,6 +110,8 @@ public:
     int countWithStatus(StepInfo::Status status) const;
     // The steps in plan order.
     QList<StepInfo> steps() const;
+    // Each step in plan order, without copying.
+    void visitSteps(const std::function<void(const StepInfo&)>& visit) const;
 
 private:
     struct Stage {
