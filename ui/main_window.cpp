@@ -55,7 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     stepsSplit->addWidget(details_);
     stepsSplit->setStretchFactor(0, 3);
     stepsSplit->setStretchFactor(1, 2);
-    stepsSplit->setSizes({720, 400});
+    stepsSplit->setSizes({780, 340});
 
     tabs_ = new QTabWidget(this);
     tabs_->addTab(stepsSplit, tr("&Steps"));

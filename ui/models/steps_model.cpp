@@ -220,7 +220,10 @@ QVariant StepsModel::data(const QModelIndex& index, int role) const
         case StatusColumn: return statusText(s->status);
         case SourceColumn: return shortSource(s->source);
         case DurationColumn:
-            return s->durationMs < 0 ? QString() : QStringLiteral("%1 s").arg(static_cast<double>(s->durationMs) / 1000.0, 0, 'f', 1);
+            if (s->durationMs < 0)
+                return QString();
+            // Sub-second steps are most of a cached rebuild: keep their hundredths.
+            return QStringLiteral("%1 s").arg(static_cast<double>(s->durationMs) / 1000.0, 0, 'f', s->durationMs < 10000 ? 2 : 1);
         case SizeColumn: return s->layerBytes < 0 ? QString() : QLocale().formattedDataSize(s->layerBytes);
         case KeyColumn: return shortKey(s->recordDigest);
         }

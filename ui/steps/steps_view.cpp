@@ -45,7 +45,7 @@ StepsView::StepsView(StepsModel* model, QWidget* parent) : QWidget(parent), mode
     QFont mono(QStringLiteral("monospace"));
     tree_->header()->resizeSection(StepsModel::KeyColumn, QFontMetrics(mono).horizontalAdvance(QStringLiteral("0123456789ab")) + 12);
     tree_->header()->resizeSection(StepsModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("local cache-max")) + 16);
-    tree_->header()->resizeSection(StepsModel::DurationColumn, fm.horizontalAdvance(QStringLiteral("888.8 s")) + 12);
+    tree_->header()->resizeSection(StepsModel::DurationColumn, fm.horizontalAdvance(QStringLiteral("888.88 s")) + 12);
     tree_->header()->resizeSection(StepsModel::SizeColumn, std::max(fm.horizontalAdvance(QStringLiteral("888.8 MB")), fm.horizontalAdvance(QStringLiteral("888 bytes"))) + 12);
     fitSource_ = new QTimer(this);
     fitSource_->setSingleShot(true);
