@@ -88,10 +88,10 @@ std::map<std::string, std::string> toMap(const QList<QPair<QString, QString>>& p
     return out;
 }
 
-// Runs on a worker thread.
-solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& specs, std::stop_token cancel)
+// What plans (solver::DryRunOptions) and builds (build::BuildOptions) take alike from the panel.
+template <typename Options>
+void fillFromRequest(Options& o, const BuildRequest& request, const QStringList& specs, const std::stop_token& cancel)
 {
-    solver::DryRunOptions o;
     o.contextDir = request.context.toStdString();
     if (!request.dockerfile.isEmpty())
         o.dockerfile = request.dockerfile.toStdString();
@@ -103,6 +103,13 @@ solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& spe
     for (const QString& spec : specs)
         o.cacheFrom.push_back(cache::parseCacheSpec(spec.toStdString()));
     o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
+}
+
+// Runs on a worker thread.
+solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& specs, std::stop_token cancel)
+{
+    solver::DryRunOptions o;
+    fillFromRequest(o, request, specs, cancel);
     return solver::dryRun(o);
 }
 
@@ -111,21 +118,10 @@ build::BuildOptions buildOptions(const BuildRequest& request, const QStringList&
                                  std::stop_token cancel)
 {
     build::BuildOptions o;
-    o.contextDir = request.context.toStdString();
-    if (!request.dockerfile.isEmpty())
-        o.dockerfile = request.dockerfile.toStdString();
-    o.target = request.target.toStdString();
-    o.buildArgs = toMap(request.buildArgs);
-    if (!request.platform.trimmed().isEmpty())
-        o.platform = request.platform.trimmed().toStdString();
-    o.buildContexts = toMap(request.buildContexts);
-    if (withImport)
-        for (const QString& spec : specs)
-            o.cacheFrom.push_back(cache::parseCacheSpec(spec.toStdString()));
+    fillFromRequest(o, request, withImport ? specs : QStringList(), cancel);
     o.noCache = !withImport;
     for (const QString& spec : request.cacheExports)
         o.cacheTo.push_back(cache::parseCacheExportSpec(spec.toStdString()));
-    o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
     o.cancel = std::move(cancel);
     return o;
 }

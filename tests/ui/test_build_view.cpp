@@ -12,6 +12,7 @@
 #include "steps/step_details.h"
 #include "steps/steps_view.h"
 #include "support/event_loop_stalls.h"
+#include "support/screenshot.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -31,13 +32,6 @@ using namespace cachescope::ui;
 
 namespace {
 const QString kDemo = QStringLiteral(CACHESCOPE_SOURCE_DEMO_DIR);
-
-void screenshot(QWidget* w, const QString& name)
-{
-    const QString dir = qEnvironmentVariable("CACHESCOPE_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        QVERIFY(w->grab().save(dir + QLatin1Char('/') + name));
-}
 
 // The engine's own answer for a request, computed here on the test thread.
 solver::DryRunReport engineReport(const BuildRequest& r, const QStringList& specs)
@@ -213,7 +207,7 @@ private slots:
         window.stepsView()->setMissesOnly(false);
         QVERIFY(window.stepsView()->jumpToFirstMiss());
         QTest::qWait(50);
-        screenshot(&window, QStringLiteral("main-window-steps.png"));
+        test::screenshot(&window, QStringLiteral("main-window-steps.png"));
     }
 
     // A project planned before, then edited: the engine's local history names the changed file, and

@@ -14,6 +14,7 @@
 #include "steps/step_details.h"
 #include "steps/steps_view.h"
 #include "support/event_loop_stalls.h"
+#include "support/screenshot.h"
 #include "support/many_step_project.h"
 
 #include <QAction>
@@ -34,13 +35,6 @@ using namespace cachescope::ui;
 
 namespace {
 const QString kDemo = QStringLiteral(CACHESCOPE_SOURCE_DEMO_DIR);
-
-void screenshot(QWidget* w, const QString& name)
-{
-    const QString dir = qEnvironmentVariable("CACHESCOPE_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        QVERIFY(w->grab().save(dir + QLatin1Char('/') + name));
-}
 
 // The same build run here, on the test thread, with its own empty local store.
 build::BuildResult engineBuild(const BuildRequest& r, const QStringList& specs, bool withImport,
@@ -210,7 +204,7 @@ private slots:
         QCOMPARE(window.stepDetails()->step()->name, QStringLiteral("[stage-3 4/4] RUN ls /out && cat /out/sorted.md5"));
         QVERIFY2(window.stepDetails()->text().contains(QStringLiteral("sorted.md5")), qPrintable(window.stepDetails()->text()));
         QTest::qWait(50);
-        screenshot(&window, QStringLiteral("main-window-build.png"));
+        test::screenshot(&window, QStringLiteral("main-window-build.png"));
     }
 
     void buildWithoutImportRunsEveryStep()
