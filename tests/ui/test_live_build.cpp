@@ -298,6 +298,39 @@ private slots:
                  qPrintable(window.statusBar()->currentMessage()));
     }
 
+    // A RUN that prints 200,000 lines: the step keeps its last lines and says how many it dropped,
+    // and the event loop keeps turning while they arrive.
+    void floodingRunKeepsItsLastLines()
+    {
+        freshDataDir();
+        QTemporaryDir project;
+        const BuildRequest r = projectWith(project, "FROM 127.0.0.1:5055/library/busybox:latest\nRUN seq 1 200000\n");
+        MainWindow window;
+        window.show();
+        window.buildPanel()->setRequest(r);
+        test::EventLoopStalls stalls;
+        stalls.start();
+        window.build(true);
+        QVERIFY(waitForBuild(window));
+        stalls.stop();
+        QVERIFY2(window.liveBuild()->result()->ok, window.liveBuild()->result()->error.c_str());
+        const StepInfo* run = window.steps()->step(window.steps()->indexOfStep(QStringLiteral("[2/2] RUN seq 1 200000")));
+        QVERIFY(run);
+        QCOMPARE(run->log.size(), StepInfo::kMaxLogLines);
+        QCOMPARE(run->log.last(), QStringLiteral("200000"));
+        QVERIFY(run->logDropped > 0);
+        // In order: the numbers kept only increase (a batch's skipped lines are one "… N lines not shown").
+        int previous = 0;
+        for (const QString& l : run->log) {
+            if (l.startsWith(QStringLiteral("… ")))
+                continue;
+            QVERIFY2(l.toInt() > previous, qPrintable(l));
+            previous = l.toInt();
+        }
+        qInfo("200000 RUN lines: worst event-loop gap %lld ms", stalls.worst());
+        QVERIFY2(stalls.worst() < 500, qPrintable(QStringLiteral("the GUI stalled for %1 ms").arg(stalls.worst())));
+    }
+
     void escCancelsARunningBuild()
     {
         freshDataDir();
