@@ -133,6 +133,13 @@ private:
         if (sink_)
             sink_(e);
     }
+    // For registry transfers: the build's stop token or the caller's own callback.
+    std::function<bool()> cancelled() const
+    {
+        return [token = o_.cancel, also = o_.registryOptions.cancelled] {
+            return token.stop_requested() || (also && also());
+        };
+    }
     void checkCancel() const
     {
         if (o_.cancel.stop_requested())
@@ -298,7 +305,7 @@ void Runner::run()
     } cleanup{workDir_};
 
     // Import in the background while the Dockerfile is planned (as BuildKit does).
-    std::jthread importer([&] { imported_ = cache::importSources(o_.cacheFrom, cache::defaultProviderFactory()); });
+    std::jthread importer([&] { imported_ = cache::importSources(o_.cacheFrom, cache::defaultProviderFactory(cancelled())); });
     store_ = std::make_unique<LocalStore>(dataDir_);
     plan();
     std::optional<ContentTree> context;
@@ -768,7 +775,7 @@ void Runner::fetchBlob(int n, const oci::Descriptor& d)
         if (!provider) {
             for (const auto& c : imported_)
                 if (c.spec.raw == src.spec)
-                    provider = cache::defaultProviderFactory().create(c.spec);
+                    provider = cache::defaultProviderFactory(cancelled()).create(c.spec);
             if (!provider)
                 throw Error("cache source " + src.spec + " is gone");
         }

@@ -4,10 +4,14 @@
 
 namespace cachescope::cache {
 
-ProviderFactory defaultProviderFactory()
+ProviderFactory defaultProviderFactory(std::function<bool()> cancelled)
 {
     ProviderFactory factory = ProviderFactory::withLocal();
-    factory.add("registry", [](const CacheSpec& spec) { return std::make_unique<RegistryBlobProvider>(spec); });
+    factory.add("registry", [cancelled](const CacheSpec& spec) {
+        registry::RegistryOptions options;
+        options.cancelled = cancelled;
+        return std::make_unique<RegistryBlobProvider>(spec, std::move(options));
+    });
     return factory;
 }
 

@@ -103,7 +103,9 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
 
     // Cache import runs while the Dockerfile is planned, as BuildKit starts it in the background.
     std::vector<cache::ImportedCache> imported;
-    std::jthread importer([&] { imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory()); });
+    std::jthread importer([&] {
+        imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory(options.registryOptions.cancelled));
+    });
 
     ImageResolver resolver(options.buildContexts, options.registryOptions);
     TargetGraph target = planTargetGraph(df, po.fileName, options.target, options.buildArgs, options.platform, resolver);
