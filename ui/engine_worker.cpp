@@ -27,19 +27,20 @@ EngineWorker::EngineWorker(QObject* parent) : QObject(parent)
 
 EngineWorker::~EngineWorker()
 {
+    importStop_.request_stop();
     planStop_.request_stop();
     buildStop_.request_stop();
     pool_.waitForDone();
 }
 
 namespace {
-std::shared_ptr<const cache::ImportedCache> importOne(const QString& text)
+std::shared_ptr<const cache::ImportedCache> importOne(const QString& text, std::stop_token cancel)
 {
     auto result = std::make_shared<cache::ImportedCache>();
     try {
         const cache::CacheSpec spec = cache::parseCacheSpec(text.toStdString());
         result = std::make_shared<cache::ImportedCache>(
-            std::move(cache::importSources({spec}, cache::defaultProviderFactory()).front()));
+            std::move(cache::importSources({spec}, cache::defaultProviderFactory([cancel] { return cancel.stop_requested(); })).front()));
     } catch (const Error& e) {
         result->ok = false;
         result->error = text.toStdString() + ": " + e.what();
@@ -51,6 +52,9 @@ std::shared_ptr<const cache::ImportedCache> importOne(const QString& text)
 void EngineWorker::importSources(const QStringList& specs)
 {
     const quint64 generation = ++generation_;
+    importStop_.request_stop(); // a superseded import stops its transfers
+    importStop_ = std::stop_source();
+    const std::stop_token cancel = importStop_.get_token();
     pending_ = static_cast<int>(specs.size());
     if (specs.isEmpty()) {
         emit importsFinished();
@@ -61,8 +65,8 @@ void EngineWorker::importSources(const QStringList& specs)
     for (int row = 0; row < specs.size(); ++row) {
         emit sourceImporting(row);
         const QString spec = specs[row];
-        pool_.start([self, generation, row, spec] {
-            auto imported = importOne(spec);
+        pool_.start([self, generation, row, spec, cancel] {
+            auto imported = importOne(spec, cancel);
             // Back on the GUI thread: drop results of a superseded import.
             QMetaObject::invokeMethod(
                 self,

@@ -31,7 +31,7 @@ public:
     ~EngineWorker() override;
 
     // Imports every spec in parallel; each result arrives through sourceImported. A new call
-    // supersedes the previous one: late results of an older generation are dropped.
+    // supersedes the previous one: its registry transfers stop and its late results are dropped.
     void importSources(const QStringList& specs);
 
     // Plans the build (solver::dryRun) with these cache sources on a worker thread; the report
@@ -90,6 +90,7 @@ private:
     QThreadPool pool_;
     quint64 generation_ = 0;
     int pending_ = 0;
+    std::stop_source importStop_;
     quint64 planGeneration_ = 0;
     bool planRunning_ = false;
     std::stop_source planStop_;

@@ -25,6 +25,7 @@
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QStatusBar>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
@@ -344,6 +345,7 @@ private slots:
         QElapsedTimer t;
         t.start();
         QVERIFY(window.buildPanel()->cancelAction()->isEnabled());
+        QVERIFY(QTest::qWaitForWindowActive(&window));
         QTest::keyClick(&window, Qt::Key_Escape);
         QVERIFY(waitForBuild(window, 20000));
         QVERIFY2(t.elapsed() < 10000, "cancel took longer than 10 s");
@@ -353,6 +355,55 @@ private slots:
         QCOMPARE(statusOf(window.steps(), QStringLiteral("[2/2] RUN sleep 30")),
                  expectedStatus(window.liveBuild()->result()->steps.back()));
         QVERIFY(window.buildPanel()->buildAction()->isEnabled());
+    }
+
+    // A plan waiting on a registry that never answers: Esc ends it at once, and the window closes
+    // without waiting for the transfers of the plan or of the sources' import (the stop reaches the
+    // registry client).
+    void escCancelsARunningPlan()
+    {
+        QTcpServer silent; // accepts connections and never answers
+        QVERIFY(silent.listen(QHostAddress::LocalHost));
+        const DemoProject demo{kDemo};
+        QElapsedTimer t;
+        {
+            MainWindow window;
+            window.show();
+            window.buildPanel()->setRequest(demo.request(false));
+            // Imported (by the sources panel) and planned at once: both wait on the silent registry.
+            window.openSources({QStringLiteral("type=registry,ref=127.0.0.1:%1/app:cache,registry.insecure=true")
+                                    .arg(silent.serverPort())});
+            QSignalSpy cancelled(window.buildPanel(), &BuildPanel::cancelRequested);
+            window.plan();
+            QVERIFY(window.buildPanel()->cancelAction()->isEnabled());
+            QVERIFY(!window.buildPanel()->buildAction()->isEnabled());
+            QTRY_VERIFY_WITH_TIMEOUT(silent.hasPendingConnections() || silent.waitForNewConnection(0), 10000);
+            QVERIFY(QTest::qWaitForWindowActive(&window));
+            QTest::keyClick(&window, Qt::Key_Escape);
+            QCOMPARE(cancelled.size(), 1);
+            QVERIFY(window.buildPanel()->buildAction()->isEnabled());
+            QVERIFY(window.buildPanel()->planAction()->isEnabled());
+            QLabel* state = nullptr;
+            for (auto* l : window.stepsView()->findChildren<QLabel*>())
+                if (l->accessibleName() == QStringLiteral("Plan state"))
+                    state = l;
+            QVERIFY(state);
+            QCOMPARE(state->text(), QStringLiteral("Plan cancelled."));
+
+            // A build importing from the same registry: Esc ends it too, in words.
+            window.build(true);
+            QVERIFY(window.liveBuild()->running());
+            QTest::qWait(300);
+            QElapsedTimer build;
+            build.start();
+            QTest::keyClick(&window, Qt::Key_Escape);
+            QVERIFY(waitForBuild(window, 20000));
+            QVERIFY2(build.elapsed() < 5000, qPrintable(QStringLiteral("the build took %1 ms to stop").arg(build.elapsed())));
+            QVERIFY2(window.liveBuild()->result()->error.find("cancelled") != std::string::npos,
+                     window.liveBuild()->result()->error.c_str());
+            t.start();
+        }
+        QVERIFY2(t.elapsed() < 5000, qPrintable(QStringLiteral("closing waited %1 ms for the cancelled plan").arg(t.elapsed())));
     }
 
     void cacheExportIsCheckedAndWritten()
