@@ -168,6 +168,11 @@ void MainWindow::connectBuild()
     live_ = new LiveBuild(steps_, this);
     live_->follow(worker_);
     connect(buildPanel_, &BuildPanel::buildRequested, this, &MainWindow::build);
+    // A project opened before comes back with its sources and settings.
+    connect(buildPanel_, &BuildPanel::contextChosen, this, [this](const QString& dir) {
+        if (ProjectSettings::project(dir))
+            openProject(dir);
+    });
     connect(worker_, &EngineWorker::buildStarted, this, [this] {
         buildPanel_->setRunning(true);
         tabs_->setCurrentIndex(0);

@@ -402,6 +402,7 @@ void BuildPanel::chooseContext()
     else
         context_->setEditText(dir);
     emitDockerfileChanged();
+    emit contextChosen(dir);
 }
 
 } // namespace cachescope::ui

@@ -46,6 +46,8 @@ signals:
     // withImport=false: a cold build, every step runs.
     void buildRequested(bool withImport);
     void cancelRequested();
+    // The user picked a context directory in the file dialog (a project they may have opened before).
+    void contextChosen(const QString& dir);
     // The effective Dockerfile may have changed: its stages should be parsed again.
     void dockerfileChanged(const QString& dockerfile);
 
