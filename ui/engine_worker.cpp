@@ -240,15 +240,18 @@ void EngineWorker::deliverBuildEvents()
         return;
     const std::vector<build::BuildEvent> events = buildEvents_->take();
     int logVertex = -1;
-    QStringList lines;
+    std::vector<const std::string*> lines; // converted to QString only if kept
     auto flushLog = [&] {
-        if (lines.isEmpty())
+        if (lines.empty())
             return;
-        if (const qsizetype skipped = lines.size() - kMaxLinesPerBatch; skipped > 0) {
-            lines = lines.mid(skipped);
-            lines.prepend(tr("… %1 lines not shown").arg(skipped));
-        }
-        emit stepLog(logVertex, lines);
+        const qsizetype skipped = std::max<qsizetype>(0, static_cast<qsizetype>(lines.size()) - kMaxLinesPerBatch);
+        QStringList kept;
+        kept.reserve(static_cast<qsizetype>(lines.size()) - skipped + 1);
+        if (skipped > 0)
+            kept << tr("… %1 lines not shown").arg(skipped);
+        for (auto it = lines.begin() + skipped; it != lines.end(); ++it)
+            kept << QString::fromStdString(**it);
+        emit stepLog(logVertex, kept);
         lines.clear();
     };
     std::map<std::string, build::BlobProgress> progress;
@@ -257,7 +260,7 @@ void EngineWorker::deliverBuildEvents()
             if (l->vertex != logVertex)
                 flushLog();
             logVertex = l->vertex;
-            lines << QString::fromStdString(l->line);
+            lines.push_back(&l->line);
             continue;
         }
         if (const auto* b = std::get_if<build::BlobProgress>(&event)) {
