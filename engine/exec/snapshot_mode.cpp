@@ -29,8 +29,10 @@ std::string_view toString(SnapshotMode mode)
     return "?";
 }
 
-std::string overlayOptions(const std::vector<fs::path>& lowersTopFirst, const fs::path& upper, const fs::path& work,
-                           bool userNamespace)
+namespace {
+
+std::string composeOverlayOptions(const std::vector<fs::path>& lowersTopFirst, const fs::path& upper,
+                                  const fs::path& work, bool userNamespace)
 {
     std::string options = "lowerdir=";
     for (std::size_t i = 0; i < lowersTopFirst.size(); ++i) {
@@ -41,7 +43,22 @@ std::string overlayOptions(const std::vector<fs::path>& lowersTopFirst, const fs
     options += ",upperdir=" + upper.string() + ",workdir=" + work.string();
     if (userNamespace)
         options += ",userxattr";
-    if (options.size() >= 4096)
+    return options;
+}
+
+} // namespace
+
+bool overlayOptionsFit(const std::vector<fs::path>& lowersTopFirst, const fs::path& upper, const fs::path& work,
+                       bool userNamespace)
+{
+    return composeOverlayOptions(lowersTopFirst, upper, work, userNamespace).size() <= kMaxMountOptions;
+}
+
+std::string overlayOptions(const std::vector<fs::path>& lowersTopFirst, const fs::path& upper, const fs::path& work,
+                           bool userNamespace)
+{
+    std::string options = composeOverlayOptions(lowersTopFirst, upper, work, userNamespace);
+    if (options.size() > kMaxMountOptions)
         throw Error("overlay: " + std::to_string(lowersTopFirst.size()) +
                     " lower layers make the mount options longer than the kernel accepts");
     return options;

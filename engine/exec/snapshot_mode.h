@@ -21,9 +21,15 @@ SnapshotMode probeSnapshotMode(const std::filesystem::path& scratch);
 // probeSnapshotMode under the temp directory, once per process.
 SnapshotMode detectSnapshotMode();
 
+// The kernel takes mount options of at most one page.
+inline constexpr std::size_t kMaxMountOptions = 4095;
+
 // The overlay mount options for these lowers (top first), with userxattr in a user namespace.
+// Throws when they exceed kMaxMountOptions (overlayOptionsFit says so beforehand).
 std::string overlayOptions(const std::vector<std::filesystem::path>& lowersTopFirst,
                            const std::filesystem::path& upper, const std::filesystem::path& work,
                            bool userNamespace);
+bool overlayOptionsFit(const std::vector<std::filesystem::path>& lowersTopFirst, const std::filesystem::path& upper,
+                       const std::filesystem::path& work, bool userNamespace);
 
 } // namespace cachescope::exec

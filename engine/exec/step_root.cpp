@@ -32,14 +32,23 @@ StepRoot StepRoot::prepare(Snapshot parent, fs::path dir, SnapshotMode mode)
             fs::create_directories(dir / d);
         if (root.parent_.layers.empty())
             fs::create_directories(dir / "empty");
+        const bool userNamespace = mode == SnapshotMode::OverlayInUserNamespace;
+        if (!overlayOptionsFit(root.lowerDirsTopFirst(), root.upperDir(), root.workDir(), userNamespace)) {
+            // Deep images and long Dockerfiles outgrow one page of mount options: this step's
+            // lower becomes one copy of the parent; its upper (the diff) is the same either way.
+            SnapshotView(root.parent_).materialize(root.flatLowerDir());
+            root.flattened_ = true;
+        }
         // The root of the merged tree takes the upper dir's metadata once it is copied up.
         ::chmod(root.upperDir().c_str(), 0755);
     }
     return root;
 }
 
-std::string StepRoot::overlayOptions() const
+std::vector<fs::path> StepRoot::lowerDirsTopFirst() const
 {
+    if (flattened_)
+        return {flatLowerDir()};
     std::vector<fs::path> lowers;
     for (auto it = parent_.layers.rbegin(); it != parent_.layers.rend(); ++it) {
         if (it->format != WhiteoutFormat::Overlay)
@@ -49,7 +58,13 @@ std::string StepRoot::overlayOptions() const
     }
     if (lowers.empty())
         lowers.push_back(dir_ / "empty");
-    return exec::overlayOptions(lowers, upperDir(), workDir(), mode_ == SnapshotMode::OverlayInUserNamespace);
+    return lowers;
+}
+
+std::string StepRoot::overlayOptions() const
+{
+    return exec::overlayOptions(lowerDirsTopFirst(), upperDir(), workDir(),
+                                mode_ == SnapshotMode::OverlayInUserNamespace);
 }
 
 bool StepRoot::exists(const std::string& rel) const
@@ -78,8 +93,13 @@ bool StepRoot::removeStub(const std::string& rel) const
 
 SnapshotLayer StepRoot::finish() const
 {
-    if (mode_ != SnapshotMode::Copy)
+    if (mode_ != SnapshotMode::Copy) {
+        if (flattened_) {
+            std::error_code ec;
+            fs::remove_all(flatLowerDir(), ec); // only the mount needed it
+        }
         return {upperDir(), WhiteoutFormat::Overlay};
+    }
     std::error_code ec;
     fs::remove_all(diffDir(), ec);
     diffTrees(SnapshotView(parent_), rootfsDir(), diffDir());

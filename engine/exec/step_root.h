@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace cachescope::exec {
 
@@ -25,6 +26,9 @@ public:
     std::filesystem::path mergedDir() const { return dir_ / "merged"; }
     std::filesystem::path rootfsDir() const { return dir_ / "rootfs"; }
     std::filesystem::path diffDir() const { return dir_ / "diff"; }
+    // overlay modes: the parent flattened into one lower directory, used when its layers are too
+    // many for one mount's options (the kernel takes a page).
+    std::filesystem::path flatLowerDir() const { return dir_ / "flat"; }
 
     // Mount options for the merged tree (overlay modes).
     std::string overlayOptions() const;
@@ -37,6 +41,8 @@ public:
     SnapshotLayer finish() const;
 
 private:
+    std::vector<std::filesystem::path> lowerDirsTopFirst() const;
+
     StepRoot(Snapshot parent, std::filesystem::path dir, SnapshotMode mode)
         : parent_(std::move(parent)), dir_(std::move(dir)), mode_(mode)
     {
@@ -44,6 +50,7 @@ private:
     Snapshot parent_;
     std::filesystem::path dir_;
     SnapshotMode mode_;
+    bool flattened_ = false;
 };
 
 // Compares `work` with the merged `lower` and writes the difference to `out` as an OCI-style

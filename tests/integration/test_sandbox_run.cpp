@@ -180,6 +180,29 @@ private slots:
         }
     }
 
+    // 150 lower layers with long paths outgrow one page of mount options: the step's lower becomes
+    // one flattened copy; upper layers still win and the diff holds only what the step wrote.
+    void deepStackFlattensLowers()
+    {
+        Snapshot parent = baseSnapshot();
+        const fs::path deep = base_ / "deep-stack-of-layers-with-rather-long-directory-names";
+        for (int i = 0; i < 150; ++i) {
+            const fs::path layer = deep / ("layer-" + std::to_string(i));
+            fs::create_directories(layer / "deep");
+            writeFileAtomic(layer / "deep" / ("f" + std::to_string(i)), "layer " + std::to_string(i) + "\n");
+            if (i == 120)
+                writeFileAtomic(layer / "deep" / "f0", "rewritten by 120\n");
+            parent = parent.with({layer, WhiteoutFormat::Overlay});
+        }
+        auto step = newStep(parent);
+        auto c = run(sh("cat /deep/f0 /deep/f149; ls /deep | wc -l; echo new > /deep/new"), step);
+        QCOMPARE(c.out, (std::vector<std::string>{"rewritten by 120", "layer 149", "150"}));
+        auto diff = step.finish();
+        QVERIFY(fs::exists(diff.dir / "deep" / "new"));
+        QVERIFY(!fs::exists(diff.dir / "deep" / "f0"));
+        QVERIFY(!fs::exists(step.flatLowerDir())); // only the mount needed it
+    }
+
     void exitCodeWithCommandAndLog()
     {
         auto step = newStep(baseSnapshot());
