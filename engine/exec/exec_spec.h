@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -46,9 +47,20 @@ struct SecretMount {
     std::uint32_t mode = 0400;
     Owner owner;
     bool required = false;        // a missing source is an error instead of a skipped mount
+    std::optional<std::string> data; // the secret itself (from an environment variable): used instead of source
 };
 
-using ExecMount = std::variant<BindMount, CacheMount, TmpfsMount, SecretMount>;
+// The user's SSH agent, reachable at `target` through a relaying socket (ssh_agent_forwarder.h).
+struct SshMount {
+    std::string id = "default";
+    std::filesystem::path agentSocket; // empty: no agent was given for this id
+    std::string target;                // BuildKit: /run/buildkit/ssh_agent.N
+    std::uint32_t mode = 0600;
+    Owner owner;
+    bool required = true;              // BuildKit's default for ssh mounts
+};
+
+using ExecMount = std::variant<BindMount, CacheMount, TmpfsMount, SecretMount, SshMount>;
 
 struct ExecSpec {
     std::vector<std::string> args;

@@ -3,6 +3,7 @@
 #include "base/files.h"
 #include "exec/namespace_setup.h"
 #include "exec/rooted_path.h"
+#include "exec/ssh_agent_forwarder.h"
 #include "exec/tree_copy.h"
 #include "exec/unique_fd.h"
 #include "exec/user_spec.h"
@@ -13,6 +14,7 @@
 #include <deque>
 #include <fcntl.h>
 #include <grp.h>
+#include <memory>
 #include <poll.h>
 #include <set>
 #include <sys/mman.h>
@@ -221,6 +223,8 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
     std::vector<MountPoint> mountPoints = {{"etc/hosts", true}, {"etc/resolv.conf", true}, {"proc", false}, {"dev", false}};
     std::vector<std::string> env = spec.env;
     std::vector<CacheMountLease> leases;
+    std::vector<std::unique_ptr<SshAgentForwarder>> forwarders; // relay until the sandbox exits
+    std::vector<std::string> pendingWarnings;                    // go to the step's log first
     int mountIndex = 0;
     for (const auto& m : spec.mounts) {
         ++mountIndex;
@@ -264,20 +268,26 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
             argv.insert(argv.end(), {"--tmpfs", t->target});
             mountPoints.push_back({relOf(t->target), false});
         } else if (const auto* s = std::get_if<SecretMount>(&m)) {
+            std::string data;
             struct stat st {};
-            if (::stat(s->source.c_str(), &st) != 0) {
+            if (s->data) {
+                data = *s->data;
+            } else if (!s->source.empty() && ::stat(s->source.c_str(), &st) == 0) {
+                data = readFile(s->source, 500 * 1024); // BuildKit's secret size limit
+            } else {
                 if (s->required)
-                    throw Error(context + ": secret \"" + s->id + "\" is required but " + s->source.string() +
-                                " does not exist");
-                continue;
+                    throw Error(context + ": secret \"" + s->id + "\" is required but " +
+                                (s->source.empty() ? std::string("was not given (--secret id=" + s->id + ",src=FILE)")
+                                                   : s->source.string() + " does not exist"));
+                continue; // an optional secret that is missing is not mounted, as in BuildKit
             }
-            std::string data = readFile(s->source, 500 * 1024); // BuildKit's secret size limit
             if (!s->env.empty()) {
                 env.push_back(s->env + "=" + data);
                 if (s->target.empty())
                     continue;
             }
             std::string target = s->target.empty() ? "/run/secrets/" + s->id : s->target;
+            // Outside the step's root: the file is bound in, never part of the step's diff.
             fs::path file = runDir.path / ("secret-" + std::to_string(mountIndex));
             writeFileAtomic(file, data);
             ::chmod(file.c_str(), s->mode);
@@ -285,6 +295,24 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
                 ::chown(file.c_str(), s->owner.uid, s->owner.gid);
             argv.insert(argv.end(), {"--ro-bind-fd", keep(openPath(file, context + ": secret")), target});
             mountPoints.push_back({relOf(target), true});
+        } else if (const auto* a = std::get_if<SshMount>(&m)) {
+            if (a->agentSocket.empty()) {
+                const std::string why = "ssh mount \"" + a->id + "\" has no SSH agent (give --ssh " + a->id +
+                                        "[=SOCKET]; the default socket is $SSH_AUTH_SOCK)";
+                if (a->required)
+                    throw Error(context + ": " + why);
+                // Optional (BuildKit's default): the step runs without it, and its log says why.
+                pendingWarnings.push_back("warning: " + why + "; the mount is skipped");
+                continue;
+            }
+            try {
+                forwarders.push_back(std::make_unique<SshAgentForwarder>(a->agentSocket, a->owner, a->mode));
+            } catch (const Error& e) {
+                throw Error(context + ": ssh mount \"" + a->id + "\": " + e.what());
+            }
+            argv.insert(argv.end(),
+                        {"--bind-fd", keep(openPath(forwarders.back()->path(), context + ": ssh agent socket")), a->target});
+            mountPoints.push_back({relOf(a->target), true});
         }
     }
 
@@ -388,6 +416,10 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
 
     std::deque<std::string> tail;
     LineSplitter lines(options, tail);
+    for (const std::string& w : pendingWarnings) {
+        const std::string line = w + "\n";
+        lines.feed(LogStream::Stderr, line.data(), line.size());
+    }
     bool cancelled = false;
     std::vector<char> buf(64 * 1024);
     while (outRead.valid() || errRead.valid()) {
@@ -424,6 +456,7 @@ RunResult runInSandbox(const ExecSpec& spec, const StepRoot& root, const Sandbox
     ::kill(-pid, SIGKILL); // anything that escaped bwrap's pid namespace
 
     leases.clear();
+    forwarders.clear();
     // Deepest first, so parents become empty before their turn.
     for (auto it = stubs.rbegin(); it != stubs.rend(); ++it)
         root.removeStub(*it);
