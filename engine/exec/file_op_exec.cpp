@@ -1,6 +1,7 @@
 #include "exec/file_op_exec.h"
 
 #include "base/error.h"
+#include "dockerfile/dockerignore.h"
 #include "exec/layer_apply.h"
 #include "exec/rooted_path.h"
 #include "exec/tree_copy.h"
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <fstream>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -340,13 +342,26 @@ public:
             }
             for (const auto& [name, host] : src.list(srcRel)) {
                 const std::string childRel = srcRel.empty() ? name : srcRel + "/" + name;
-                if (in.excluded) {
-                    struct stat cst {};
-                    const bool isDir = ::lstat(host.c_str(), &cst) == 0 && S_ISDIR(cst.st_mode);
-                    if (in.excluded(childRel, isDir))
-                        continue;
+                struct stat cst {};
+                const bool isDir = ::lstat(host.c_str(), &cst) == 0 && S_ISDIR(cst.st_mode);
+                if (in.excluded && in.excluded(childRel, isDir))
+                    continue;
+                const std::string childDst = dstRel.empty() ? name : dstRel + "/" + name;
+                const std::string rootRel = relToCopyRoot(childRel);
+                if (includes_ && !includes_->excluded(rootRel)) {
+                    // COPY --parents: only what the pattern names, with the directories on its way.
+                    if (isDir && mayHoldIncluded(rootRel))
+                        copyDirIfAnything(in, src, childRel, host, childDst, meta, what);
+                    continue;
                 }
-                copyNode(in, src, childRel, host, dstRel.empty() ? name : dstRel + "/" + name, meta, what);
+                if (excludes_ && excludes_->excluded(rootRel)) {
+                    // fsutil's rule: an excluded directory is still walked when an exception
+                    // ("!pattern") may re-include something below it; it exists only if it does.
+                    if (isDir && excludes_->hasExclusions())
+                        copyDirIfAnything(in, src, childRel, host, childDst, meta, what);
+                    continue;
+                }
+                copyNode(in, src, childRel, host, childDst, meta, what);
             }
             if (!dstRel.empty() && !topContents)
                 applyMeta(dstRel, srcHost, st, dst, meta);
@@ -371,14 +386,78 @@ public:
             return; // sockets are not copied
         }
         ++result.entries;
+        ++leavesCopied_;
         applyMeta(dstRel, srcHost, st, dst, meta);
+    }
+
+    // A source path relative to the source being copied (what --exclude and --parents patterns see).
+    std::string relToCopyRoot(const std::string& srcRel) const
+    {
+        if (copyRoot_.empty())
+            return srcRel;
+        return srcRel.starts_with(copyRoot_ + "/") ? srcRel.substr(copyRoot_.size() + 1) : srcRel;
+    }
+
+    // Could an include pattern match something below this directory? Its components are compared
+    // with the pattern's leading ones; "**" can match anything below.
+    bool mayHoldIncluded(const std::string& dirRel) const
+    {
+        const auto dirParts = splitPath(dirRel);
+        for (const std::string& pattern : includes_->patterns()) {
+            if (pattern.starts_with("!"))
+                continue;
+            const auto patParts = splitPath(pattern);
+            bool possible = true;
+            for (std::size_t i = 0; i < dirParts.size() && possible; ++i) {
+                if (i >= patParts.size())
+                    possible = false;
+                else if (patParts[i] == "**")
+                    break;
+                else
+                    possible = ::fnmatch(patParts[i].c_str(), dirParts[i].c_str(), 0) == 0;
+            }
+            if (possible)
+                return true;
+        }
+        return false;
+    }
+
+    // A directory left out by the patterns that may still hold something they take: copied as
+    // usual, then removed again when nothing below it was (and it was not there before).
+    void copyDirIfAnything(const FileOpInput& in, const TreeReader& src, const std::string& srcRel,
+                         const fs::path& srcHost, const std::string& dstRel, const CopyMeta& meta,
+                         const std::string& what)
+    {
+        struct stat before {};
+        const bool existed = ::lstat((diff_ / dstRel).c_str(), &before) == 0 || target().find(dstRel).has_value();
+        const std::uint64_t leaves = leavesCopied_;
+        copyNode(in, src, srcRel, srcHost, dstRel, meta, what);
+        if (leavesCopied_ == leaves && !existed) {
+            std::error_code ec;
+            fs::remove_all(diff_ / dstRel, ec);
+        }
     }
 
     void copy(const FileActionCopy& a, const FileOpInput& in)
     {
         const std::string what = "copy " + a.src + " -> " + a.dest;
-        if (!a.includePatterns.empty() || !a.excludePatterns.empty())
-            throw Error(what + ": --exclude / include patterns are not supported yet");
+        // Include (COPY --parents) and exclude (--exclude) patterns, matched as patternmatcher does.
+        std::optional<dockerfile::DockerIgnore> includes, excludes;
+        try {
+            if (!a.includePatterns.empty())
+                includes = dockerfile::DockerIgnore::fromPatterns(a.includePatterns);
+            if (!a.excludePatterns.empty())
+                excludes = dockerfile::DockerIgnore::fromPatterns(a.excludePatterns);
+        } catch (const Error& e) {
+            throw Error(what + ": bad pattern: " + e.what());
+        }
+        includes_ = includes ? &*includes : nullptr;
+        excludes_ = excludes ? &*excludes : nullptr;
+        struct ResetPatterns {
+            const dockerfile::DockerIgnore*& inc;
+            const dockerfile::DockerIgnore*& exc;
+            ~ResetPatterns() { inc = exc = nullptr; }
+        } resetPatterns{includes_, excludes_};
         const TreeReader src(in.tree);
         const TreeReader tgt = target();
         CopyMeta meta;
@@ -398,7 +477,7 @@ public:
             const std::string dir = src.resolve(parentOf(srcClean), true);
             const std::string pattern = baseOf(srcClean);
             for (const auto& [name, host] : src.list(dir))
-                if (::fnmatch(pattern.c_str(), name.c_str(), 0) == 0)
+                if (::fnmatch(pattern.c_str(), name.c_str(), 0) == 0 && !(excludes && excludes->excluded(name)))
                     matches.push_back(dir.empty() ? name : dir + "/" + name);
             if (matches.empty()) {
                 if (a.allowEmptyWildcard)
@@ -424,6 +503,7 @@ public:
         }
         for (const std::string& m : matches) {
             const std::string srcRel = src.resolve(m, true);
+            copyRoot_ = srcRel; // patterns are relative to the source being copied
             const auto srcHost = src.find(srcRel);
             if (!srcHost)
                 throw Error(what + ": /" + m + ": not found");
@@ -509,6 +589,10 @@ public:
 private:
     Snapshot base_;
     fs::path diff_;
+    const dockerfile::DockerIgnore* includes_ = nullptr; // COPY --parents patterns of the copy running
+    const dockerfile::DockerIgnore* excludes_ = nullptr; // its --exclude patterns
+    std::string copyRoot_;                               // the source they are relative to
+    std::uint64_t leavesCopied_ = 0;                     // files, links and nodes copied so far
 };
 
 } // namespace

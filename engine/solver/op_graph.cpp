@@ -382,8 +382,6 @@ private:
     int copy(const PlannedStage& st, int index, const PlannedInstruction& pi, int state)
     {
         const CopyInstruction& c = pi.instruction.as<CopyInstruction>();
-        if (c.parents)
-            fail(pi, "COPY --parents is not modelled by CacheScope's dry run");
         const std::string dest = dockerfile::pathRelativeToWorkingDir(pi.before.cwd, c.dest);
         const bool link = c.link && c.chmod.empty() && state >= 0;
         const int base = link ? -1 : state;
@@ -405,6 +403,7 @@ private:
             std::string path;
             std::int64_t input;
             bool heredoc;
+            std::vector<std::string> include; // COPY --parents
         };
         std::vector<Src> srcs;
         if (!c.sources.empty()) {
@@ -418,7 +417,16 @@ private:
                 if (isRemote(s))
                     fail(pi, std::string(c.isAdd ? "ADD" : "COPY") + " " + s +
                                  ": remote sources (http, git) are not modelled by CacheScope's dry run");
-                srcs.push_back(Src{goPathJoin("/", s), in, false});
+                if (!c.parents) {
+                    srcs.push_back(Src{goPathJoin("/", s), in, false, {}});
+                    continue;
+                }
+                // dockerfile2llb: "dir/./rest" copies rest with its parents below dir; without the
+                // pivot the whole path keeps its parents (source "/"), as an include pattern.
+                const auto pivot = s.find("/./");
+                const std::string from = pivot == std::string::npos ? "/" : s.substr(0, pivot);
+                const std::string pattern = goPathJoin("/", pivot == std::string::npos ? s : s.substr(pivot + 3));
+                srcs.push_back(Src{goPathJoin("/", from), in, false, {pattern.substr(1)}});
             }
         }
         for (const dockerfile::InlineFile& f : c.sourceContents) {
@@ -428,7 +436,7 @@ private:
             mk.data = f.data;
             inputNodes.push_back(scratchFile(mk));
             inputStages.push_back(-1);
-            srcs.push_back(Src{"/" + f.name, static_cast<std::int64_t>(inputNodes.size()) - 1, true});
+            srcs.push_back(Src{"/" + f.name, static_cast<std::int64_t>(inputNodes.size()) - 1, true, {}});
         }
         FileOp op;
         op.numInputs = static_cast<int>(inputNodes.size());
@@ -437,7 +445,9 @@ private:
             a.input = i == 0 ? (base >= 0 ? 0 : NoInput) : op.numInputs + static_cast<std::int64_t>(i) - 1;
             a.secondaryInput = srcs[i].input;
             a.output = i + 1 == srcs.size() ? 0 : -1;
-            a.action = copyAction(c, srcs[i].path, dest, srcs[i].heredoc, pi);
+            FileActionCopy copy = copyAction(c, srcs[i].path, dest, srcs[i].heredoc, pi);
+            copy.includePatterns = srcs[i].include;
+            a.action = std::move(copy);
             op.actions.push_back(std::move(a));
         }
         OpNode n = step(st, index, pi, OpKind::File);

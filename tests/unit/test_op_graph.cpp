@@ -166,6 +166,32 @@ private slots:
         QVERIFY(!b.group);
     }
 
+    // COPY --parents as dockerfile2llb writes it: "dir/./rest" copies from dir with the include
+    // pattern "rest"; without the pivot, from "/" with the whole cleaned path; --exclude as given.
+    void copyParentsBecomeIncludePatterns()
+    {
+        const auto df = dockerfile::parseDockerfile(
+            "# syntax=docker/dockerfile:1.7-labs\nFROM scratch\n"
+            "COPY --parents --exclude=*.md ./src/./pkg//a.go dir/*.txt /dst/\n");
+        const auto plan = dockerfile::planBuild(df);
+        const OpGraph g = buildOpGraph(plan, {});
+        std::vector<FileActionCopy> copies;
+        for (const OpNode& n : g.nodes)
+            if (const auto* f = std::get_if<FileOp>(&n.op))
+                for (const FileAction& a : f->actions)
+                    if (const auto* c = std::get_if<FileActionCopy>(&a.action))
+                        copies.push_back(*c);
+        QCOMPARE(copies.size(), std::size_t(2));
+        QCOMPARE(copies[0].src, std::string("/src"));
+        QCOMPARE(copies[0].includePatterns, std::vector<std::string>{"pkg/a.go"});
+        QCOMPARE(copies[1].src, std::string("/"));
+        QCOMPARE(copies[1].includePatterns, std::vector<std::string>{"dir/*.txt"});
+        for (const auto& c : copies) {
+            QCOMPARE(c.excludePatterns, std::vector<std::string>{"*.md"});
+            QVERIFY(c.dirCopyContents && c.allowWildcard && c.createDestPath);
+        }
+    }
+
     void remoteAddIsAClearError()
     {
         const auto df = dockerfile::parseDockerfile("FROM scratch\nADD https://example.com/x /x\n");
