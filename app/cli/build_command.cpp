@@ -4,6 +4,7 @@
 #include "cache/cache_spec.h"
 #include "build_flags.h"
 #include "commands.h"
+#include "interrupt_guard.h"
 #include "solver/dry_run.h"
 
 #include <cstdio>
@@ -160,7 +161,12 @@ int runBuild(const cachescope::build::BuildOptions& options, const std::string& 
         sink = [](const cachescope::build::BuildEvent& e) { std::cout << eventJson(e).dump() << "\n" << std::flush; };
     else
         sink = [&plain](const cachescope::build::BuildEvent& e) { plain(e); };
-    cachescope::build::BuildSession session(options, sink);
+    // Ctrl-C / SIGTERM stop the build cleanly (a second one exits at once).
+    std::stop_source stop;
+    cachescope::build::BuildOptions withCancel = options;
+    withCancel.cancel = stop.get_token();
+    InterruptGuard guard(stop);
+    cachescope::build::BuildSession session(withCancel, sink);
     const auto result = session.run();
     if (!reportFile.empty()) {
         std::ofstream out(reportFile, std::ios::binary | std::ios::trunc);
@@ -172,6 +178,8 @@ int runBuild(const cachescope::build::BuildOptions& options, const std::string& 
     }
     if (!result.ok) {
         std::fprintf(stderr, "cachescope-cli build: %s\n", result.error.c_str());
+        if (guard.interrupted())
+            return 130; // as a shell reports a command ended by SIGINT
         return result.exitCode > 0 ? result.exitCode : 1;
     }
     return 0;
@@ -226,6 +234,22 @@ int parseBuildFlags(const std::vector<std::string>& args, BuildCliFlags& f, bool
                 return usageError("--cache-to needs a cache target");
             try {
                 cacheTo.push_back(cachescope::cache::parseCacheExportSpec(v));
+            } catch (const cachescope::Error& e) {
+                return usageError(e.what());
+            }
+        } else if (flag == "--secret") {
+            if (!value(v))
+                return usageError("--secret needs id=ID,src=PATH or id=ID,env=VAR");
+            try {
+                f.secrets.push_back(cachescope::build::parseSecretSpec(v));
+            } catch (const cachescope::Error& e) {
+                return usageError(e.what());
+            }
+        } else if (flag == "--ssh") {
+            if (!value(v))
+                return usageError("--ssh needs default[=SOCKET] or ID=SOCKET");
+            try {
+                f.ssh.push_back(cachescope::build::parseSshSpec(v));
             } catch (const cachescope::Error& e) {
                 return usageError(e.what());
             }
@@ -293,6 +317,8 @@ cachescope::build::BuildOptions BuildCliFlags::buildOptions() const
     b.outputs = outputs;
     b.noCache = noCache;
     b.cacheTo = cacheTo;
+    b.secrets = secrets;
+    b.sshAgents = ssh;
     return b;
 }
 
@@ -307,8 +333,8 @@ int buildCommand(const std::vector<std::string>& args)
     const std::string& reportFile = f.reportFile;
     if (!dry)
         return runBuild(f.buildOptions(), progress, reportFile);
-    if (f.noCache || !f.outputs.empty() || !f.cacheTo.empty())
-        return usageError("--no-cache, --output and --cache-to do not apply to --dry-run");
+    if (f.noCache || !f.outputs.empty() || !f.cacheTo.empty() || !f.secrets.empty() || !f.ssh.empty())
+        return usageError("--no-cache, --output, --cache-to, --secret and --ssh do not apply to --dry-run");
     try {
         const auto report = cachescope::solver::dryRun(o);
         const auto json = cachescope::solver::dryRunJson(report);

@@ -15,6 +15,8 @@ struct BuildCliFlags {
     bool noCache = false;
     std::vector<cachescope::build::OutputSpec> outputs;
     std::vector<cachescope::cache::CacheExportSpec> cacheTo;
+    std::vector<cachescope::build::SecretSource> secrets; // --secret
+    std::vector<cachescope::build::SshSource> ssh;        // --ssh
     int runs = 3; // compare
 
     cachescope::build::BuildOptions buildOptions() const;

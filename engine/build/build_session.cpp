@@ -10,6 +10,7 @@
 #include "build/local_store.h"
 #include "cache/cache_exporter.h"
 #include "cache/cache_importer.h"
+#include "cache/inline_cache_export.h"
 #include "cache/default_providers.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/instructions.h"
@@ -142,7 +143,7 @@ private:
     }
     void checkCancel() const
     {
-        if (o_.cancel.stop_requested())
+        if (exportingAfterFailure_ ? o_.cancel.stop_requested() : stop_.stop_requested())
             throw Cancelled();
     }
     int vertexOf(int n) const
@@ -168,8 +169,11 @@ private:
     void fetchBlob(int n, const oci::Descriptor& d);
     int localRecord(int n, std::vector<int>* imageAlternatives = nullptr);
     void recordResults();
-    void writeOutputs();
-    void exportCaches();
+    void writeOutputs(const cache::ExportGraph& graph);
+    cache::ExportGraph exportGraph(bool failed);
+    void exportCaches(const cache::ExportGraph& graph, bool failed);
+    void exportAfterFailure();
+    bool wantsInlineCache() const;
     std::vector<LayerRef> layersOf(int n) const
     {
         return n < 0 ? std::vector<LayerRef>{} : states_[static_cast<std::size_t>(n)].layers;
@@ -207,6 +211,10 @@ private:
     std::mutex sinkMutex_;
     unsigned active_ = 1;
     unsigned maxThreads_ = std::max(1u, std::thread::hardware_concurrency());
+    // Requested by the caller's cancel, and by the first step that fails: steps of other stages
+    // running in parallel stop at once instead of finishing work the failed build cannot use.
+    std::stop_source stop_;
+    bool exportingAfterFailure_ = false;
 
     // Runs f with mutex_ released (the caller holds it).
     template <class F>
@@ -333,6 +341,7 @@ void Runner::run()
         emit(StepPlanned{s.vertex, s.name, s.key});
 
     mode_ = exec::detectSnapshotMode();
+    const std::stop_callback forwardCancel(o_.cancel, [this] { stop_.request_stop(); });
     const auto tExec = Clock::now();
     std::exception_ptr failure;
     try {
@@ -346,16 +355,21 @@ void Runner::run()
     result_.timings.executeTime = since(tExec);
     // Whatever finished is recorded, also when the build failed or was cancelled.
     recordResults();
-    if (failure)
+    if (failure) {
+        if (!o_.cancel.stop_requested())
+            exportAfterFailure();
         std::rethrow_exception(failure);
+    }
     for (auto& s : result_.steps)
         if (s.state == StepOutcome::State::Pending) {
             s.state = StepOutcome::State::NotEvaluated;
             emit(StepCached{s.vertex, ""});
         }
     const auto tExport = Clock::now();
-    writeOutputs();
-    exportCaches();
+    const cache::ExportGraph graph =
+        !o_.cacheTo.empty() || wantsInlineCache() ? exportGraph(false) : cache::ExportGraph{};
+    writeOutputs(graph);
+    exportCaches(graph, false);
     result_.timings.exportTime = since(tExport);
     if (graph_.target >= 0)
         for (const auto& l : layersOf(graph_.target))
@@ -406,6 +420,7 @@ void Runner::realize(int n)
     try {
         realizeNode(n);
     } catch (...) {
+        stop_.request_stop(); // the build has failed: stages running beside this one stop too
         st.inProgress = false;
         st.failed = !st.done;
         done_.notify_all();
@@ -440,12 +455,27 @@ void Runner::realizeInputs(const OpNode& node)
             realize(in);
         }));
     }
+    // The error to report: the first real one (a stage that failed), not the cancellations it caused.
     std::exception_ptr first;
+    bool firstIsCancel = false;
+    auto keep = [&](std::exception_ptr e) {
+        bool cancel = false;
+        try {
+            std::rethrow_exception(e);
+        } catch (const Cancelled&) {
+            cancel = true;
+        } catch (...) {
+        }
+        if (!first || (firstIsCancel && !cancel)) {
+            first = e;
+            firstIsCancel = cancel;
+        }
+    };
     try {
         for (int in : here)
             realize(in);
     } catch (...) {
-        first = std::current_exception();
+        keep(std::current_exception());
     }
     if (!others.empty()) {
         mutex_.unlock();
@@ -453,8 +483,7 @@ void Runner::realizeInputs(const OpNode& node)
             try {
                 f.get();
             } catch (...) {
-                if (!first)
-                    first = std::current_exception();
+                keep(std::current_exception());
             }
         }
         mutex_.lock();
@@ -585,6 +614,8 @@ void Runner::execute(int n)
     } catch (const Cancelled&) {
         throw;
     } catch (const Error& e) {
+        if (stop_.stop_requested())
+            throw Cancelled(); // stopped because of a cancel or another stage's failure
         if (s)
             s->state = StepOutcome::State::Failed;
         throw Error((s ? s->name + ": " : "") + e.what());
@@ -661,15 +692,21 @@ void Runner::runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint
             spec.mounts.push_back(exec::BindMount{src, m.dest, m.readonly});
             break;
         }
-        default:
-            throw Error("RUN --mount type secret/ssh is not supported by builds yet");
+        case MountType::Secret:
+            spec.mounts.push_back(secretMountFor(m, o_.secrets));
+            break;
+        case MountType::Ssh:
+            spec.mounts.push_back(sshMountFor(m, o_.sshAgents));
+            break;
         }
     }
+    for (const SecretEnv& se : op.secretenv)
+        spec.mounts.push_back(secretEnvFor(se, o_.secrets));
     const exec::Snapshot parentFiles = parent >= 0 ? ensureFiles(parent) : exec::Snapshot{};
     const exec::StepRoot root = exec::StepRoot::prepare(parentFiles, stepDir, mode_);
     exec::SandboxOptions so;
     so.cacheMounts = &cacheMounts;
-    so.cancel = o_.cancel;
+    so.cancel = stop_.get_token();
     const int vertex = vertexOf(n);
     const auto t0 = Clock::now();
     so.onLog = [&](exec::LogStream stream, std::string_view line) {
@@ -684,7 +721,7 @@ void Runner::runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint
         diff = root.finish();
         exec::LayerWriterOptions wo;
         wo.whiteouts = diff.format;
-        wo.cancel = o_.cancel;
+        wo.cancel = stop_.get_token();
         w = exec::writeLayer(diff.dir, content, wo);
     });
     st.layers = layersOf(parent);
@@ -719,7 +756,7 @@ void Runner::runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint
         exec::LayerWriterOptions wo;
         wo.whiteouts = exec::WhiteoutFormat::Overlay;
         wo.owners = r.owners;
-        wo.cancel = o_.cancel;
+        wo.cancel = stop_.get_token();
         w = exec::writeLayer(diffDir, content, wo);
     });
     const exec::Snapshot baseFiles = base >= 0 ? ensureFiles(base) : exec::Snapshot{};
@@ -916,7 +953,7 @@ void Runner::recordResults()
     }
 }
 
-void Runner::writeOutputs()
+void Runner::writeOutputs(const cache::ExportGraph& graph)
 {
     if (o_.outputs.empty())
         return;
@@ -936,6 +973,15 @@ void Runner::writeOutputs()
     }
     for (const auto& s : result_.steps)
         img.history.push_back(s.name);
+    if (wantsInlineCache()) {
+        std::vector<oci::Descriptor> layers;
+        for (const auto& l : layersOf(target)) {
+            oci::Descriptor d = l.desc;
+            d.annotations["containerd.io/uncompressed"] = l.diffId.str();
+            layers.push_back(std::move(d));
+        }
+        img.inlineCache = cache::inlineCacheValue(graph, layers);
+    }
     for (const OutputSpec& out : o_.outputs) {
         if (out.type == "oci") {
             result_.imageManifest =
@@ -959,10 +1005,20 @@ void Runner::writeOutputs()
     }
 }
 
-void Runner::exportCaches()
+bool Runner::wantsInlineCache() const
 {
-    if (o_.cacheTo.empty())
-        return;
+    for (const auto& spec : o_.cacheTo)
+        if (spec.type == "inline")
+            return true;
+    // BuildKit's other switch for it.
+    const auto it = o_.buildArgs.find("BUILDKIT_INLINE_CACHE");
+    return it != o_.buildArgs.end() && (it->second == "1" || it->second == "true");
+}
+
+// The keys of every step that finished, with the layers of its result. After a failure there is no
+// final result: every finished step counts as on the final chain, so mode=min keeps them too.
+cache::ExportGraph Runner::exportGraph(bool failed)
+{
     cache::ExportGraph eg;
     std::map<int, std::vector<int>> recs; // node -> its export records (images: both keys)
     std::map<std::string, int> contentRoots;
@@ -971,7 +1027,7 @@ void Runner::exportCaches()
                          .count();
     const cache::Timestamp createdAt = cache::Timestamp::fromNanos(now);
     auto source = std::make_shared<cache::StoreLayerSource>(dataDir_);
-    const std::vector<LayerRef> finalLayers = layersOf(graph_.target);
+    const std::vector<LayerRef> finalLayers = failed ? std::vector<LayerRef>{} : layersOf(graph_.target);
     std::function<const std::vector<int>&(int)> recordOf = [&](int n) -> const std::vector<int>& {
         if (const auto it = recs.find(n); it != recs.end())
             return it->second;
@@ -1013,8 +1069,8 @@ void Runner::exportCaches()
                             source});
                     r.results.push_back(std::move(res));
                     // On the final result's chain: its layers are a prefix of the final layers.
-                    r.finalChain = st.layers.size() <= finalLayers.size();
-                    for (std::size_t k = 0; r.finalChain && k < st.layers.size(); ++k)
+                    r.finalChain = failed || st.layers.size() <= finalLayers.size();
+                    for (std::size_t k = 0; !failed && r.finalChain && k < st.layers.size(); ++k)
                         r.finalChain = st.layers[k].desc.digest == finalLayers[k].desc.digest;
                 }
                 out.push_back(eg.add(std::move(r)));
@@ -1027,11 +1083,26 @@ void Runner::exportCaches()
             ensureBlobs(static_cast<int>(n));
             recordOf(static_cast<int>(n));
         }
+    return eg;
+}
+
+void Runner::exportCaches(const cache::ExportGraph& eg, bool failed)
+{
     for (const cache::CacheExportSpec& spec : o_.cacheTo) {
+        if (spec.type == "inline") {
+            result_.cacheExports.push_back(
+                o_.outputs.empty() ? "inline cache export: not written (it lives in the image: give --output)"
+                                   : "inline cache export: written into the image config");
+            continue;
+        }
+        if (failed && !spec.exportOnFailure)
+            continue;
         cache::ExportGraph g = eg;
         cache::applyExportMode(g, spec.mode);
         cache::CacheExportOptions eo;
         eo.registry = o_.registryOptions;
+        if (!eo.registry.cancelled)
+            eo.registry.cancelled = [token = o_.cancel] { return token.stop_requested(); };
         const cache::CacheExportReport r = cache::exportCache(g, spec, eo);
         std::string line = r.target + ": ";
         if (r.skipped)
@@ -1042,6 +1113,22 @@ void Runner::exportCaches()
             line += std::to_string(r.records) + " records, " + std::to_string(r.layers) + " layers";
         result_.cacheExports.push_back(line);
         emit(StepLog{0, false, line, 0});
+    }
+}
+
+// --cache-to …,export-on-failure=true: the steps that finished before the failure are exported;
+// a failure of this export is reported next to the build's own error, never instead of it.
+void Runner::exportAfterFailure()
+{
+    if (std::none_of(o_.cacheTo.begin(), o_.cacheTo.end(), [](const auto& s) { return s.exportOnFailure; }))
+        return;
+    // The stop that ended the steps must not end the export: only the caller's cancel does.
+    exportingAfterFailure_ = true;
+    try {
+        exportCaches(exportGraph(true), true);
+    } catch (const std::exception& e) {
+        result_.cacheExports.push_back(std::string("export after the failure did not complete: ") + e.what());
+        emit(StepLog{0, true, result_.cacheExports.back(), 0});
     }
 }
 

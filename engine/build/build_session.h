@@ -3,6 +3,7 @@
 // then the sources in order), load hits lazily, run misses (RUN in bubblewrap over a snapshot,
 // COPY/ADD/WORKDIR as file ops), write layers, record them in the local store, and write the image.
 // Runs on the calling thread; every state change goes to the event sink (called on that thread).
+#include "build/build_secrets.h"
 #include "cache/cache_export_spec.h"
 #include "cache/cache_spec.h"
 #include "registry/registry_client.h"
@@ -40,6 +41,8 @@ struct BuildOptions {
     std::vector<OutputSpec> outputs;
     std::vector<cache::CacheExportSpec> cacheTo;      // --cache-to (local, registry); written after the build
     bool noCache = false;                             // run every step (the local store is still written)
+    std::vector<SecretSource> secrets;                // --secret: for RUN --mount=type=secret
+    std::vector<SshSource> sshAgents;                 // --ssh: for RUN --mount=type=ssh
     std::filesystem::path dataDir;                    // default: defaultDataDir()
     registry::RegistryOptions registryOptions;
     std::stop_token cancel;

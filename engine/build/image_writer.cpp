@@ -62,6 +62,8 @@ std::string imageConfigJson(const ImageInput& image)
     for (const auto& h : image.history)
         history.push_back(J{{"created_by", h}, {"comment", "cachescope"}});
     j["history"] = history;
+    if (image.inlineCache)
+        j["moby.buildkit.cache.v0"] = *image.inlineCache; // where BuildKit's image exporter puts it
     return j.dump();
 }
 

@@ -6,6 +6,7 @@
 #include "oci/descriptor.h"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct ImageInput {
     std::vector<oci::Descriptor> layers; // bottom first, blobs in the content store
     std::vector<oci::Digest> diffIds;
     std::vector<std::string> history;    // created_by of each step
+    std::optional<std::string> inlineCache; // moby.buildkit.cache.v0 (--cache-to type=inline)
 };
 
 // The image config JSON (OCI image-spec field names).

@@ -156,6 +156,9 @@ CacheExportSpec parseCacheExportSpec(std::string_view text)
             spec.compression.force = boolAttr("force-compression", false);
     }
     spec.ignoreError = boolAttr("ignore-error", false);
+    spec.exportOnFailure = boolAttr("export-on-failure", false);
+    if (spec.exportOnFailure && spec.type == "inline")
+        throw Error(where + "export-on-failure does not apply to type=inline (a failed build writes no image)");
     if (auto v = get("registry.insecure")) {
         if (*v != "true" && *v != "false")
             throw Error(where + "registry.insecure=" + *v + " is not true or false");

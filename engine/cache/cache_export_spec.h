@@ -33,6 +33,7 @@ struct CacheExportSpec {
     ExportCompression compression;
     bool ignoreError = false;
     bool insecure = false;    // registry.insecure
+    bool exportOnFailure = false; // export-on-failure: a failed build still exports the steps that finished
     std::string raw;          // the text it was parsed from
 
     // "local cache export /dir (tag latest)", "registry cache export host/repo:tag", "inline cache export".

@@ -1,0 +1,517 @@
+// Build features over real bubblewrap, real files and a real registry: RUN secret and ssh mounts
+// (values never in a key, a layer, the log or an export), COPY --exclude and --parents, inline
+// cache written into a pushed image and imported back, export-on-failure, and a failing stage
+// stopping its siblings, with the build's temp dirs gone afterwards (also after Ctrl-C in the CLI).
+#include "base/error.h"
+#include "build/build_secrets.h"
+#include "build/build_session.h"
+#include "cache/cache_export_spec.h"
+#include "cache/cache_spec.h"
+#include "exec/ssh_agent_forwarder.h"
+#include "oci/oci_layout.h"
+#include "registry/layout_transfer.h"
+#include "registry/registry_client.h"
+#include "support/fixtures.h"
+#include "support/registry_launcher.h"
+
+#include <QCryptographicHash>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+using namespace cachescope;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const BaseRef = "127.0.0.1:5055/library/busybox:latest";
+const char* const FileSecret = "file-secret-7f3a91c2";
+const char* const EnvSecret = "env-secret-b84d02e6";
+
+fs::path baseImageLayout()
+{
+    return test::fixturesDir() / "buildkit-v0.24" / "base-image" / "oci";
+}
+
+struct Run {
+    build::BuildResult result;
+    std::vector<std::string> logs;
+    std::map<int, std::string> keys; // vertex -> planned key
+};
+
+Run runBuild(build::BuildOptions o)
+{
+    if (!o.buildContexts.count(BaseRef))
+        o.buildContexts[BaseRef] = "oci-layout://" + baseImageLayout().string() + ":latest";
+    Run r;
+    build::BuildSession session(o, [&](const build::BuildEvent& e) {
+        if (const auto* l = std::get_if<build::StepLog>(&e))
+            r.logs.push_back(l->line);
+        if (const auto* p = std::get_if<build::StepPlanned>(&e))
+            r.keys[p->vertex] = p->key;
+    });
+    r.result = session.run();
+    return r;
+}
+
+void write(const fs::path& p, const std::string& text)
+{
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+// Everything a file holds as text: a tar (any compression) as its entry names and contents,
+// anything else as its bytes.
+std::string readable(const fs::path& file)
+{
+    std::string out;
+    archive* a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    bool tar = false;
+    if (archive_read_open_filename(a, file.c_str(), 65536) == ARCHIVE_OK) {
+        archive_entry* e = nullptr;
+        while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+            tar = true;
+            out += std::string(archive_entry_pathname(e)) + "\n";
+            char buf[8192];
+            for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof buf)) > 0;)
+                out.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    archive_read_free(a);
+    if (tar)
+        return out;
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> entryNames(const fs::path& layer)
+{
+    std::vector<std::string> out;
+    archive* a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    archive_entry* e = nullptr;
+    if (archive_read_open_filename(a, layer.c_str(), 65536) == ARCHIVE_OK)
+        while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+            out.push_back(archive_entry_pathname(e));
+    archive_read_free(a);
+    return out;
+}
+
+// The files under `dir` whose content (unpacked when a tar) contains `needle`.
+std::vector<std::string> filesContaining(const fs::path& dir, const std::string& needle)
+{
+    std::vector<std::string> hits;
+    if (!fs::exists(dir))
+        return hits;
+    for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied))
+        if (e.is_regular_file() && !e.is_symlink() && readable(e.path()).find(needle) != std::string::npos)
+            hits.push_back(e.path().string());
+    return hits;
+}
+
+// What a build leaves behind when it does not clean up: its work dir (under the data dir, which
+// the test keeps open to others so the work dir is not moved to the system temp dir), half-applied
+// snapshots, and ssh relay dirs.
+std::vector<std::string> buildTempDirs(const fs::path& dataDir)
+{
+    std::vector<std::string> out;
+    if (fs::exists(dataDir / "tmp"))
+        for (const auto& e : fs::directory_iterator(dataDir / "tmp"))
+            if (e.path().filename().string().starts_with("cachescope-build-"))
+                out.push_back(e.path().string());
+    for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+        if (e.path().filename().string().starts_with("cachescope-ssh-"))
+            out.push_back(e.path().string());
+    if (fs::exists(dataDir / "snapshots"))
+        for (const auto& e : fs::directory_iterator(dataDir / "snapshots"))
+            if (e.path().filename().string().starts_with("tmp-"))
+                out.push_back(e.path().string());
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& v)
+{
+    std::string s;
+    for (const auto& x : v)
+        s += x + "\n";
+    return s;
+}
+
+} // namespace
+
+class TestBuildFeatures : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir home_;
+
+    fs::path fresh(const std::string& name)
+    {
+        const fs::path p = fs::path(home_.path().toStdString()) / name;
+        fs::remove_all(p);
+        fs::create_directories(p);
+        return p;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(home_.isValid());
+        fs::permissions(home_.path().toStdString(), fs::perms(0755));
+        qputenv("XDG_DATA_HOME", QByteArray::fromStdString(home_.path().toStdString() + "/xdg"));
+        if (!fs::exists("/usr/bin/bwrap"))
+            QFAIL("bubblewrap (/usr/bin/bwrap) is required for builds");
+    }
+
+    void secretSpecsParseAsBuildx()
+    {
+        auto s = build::parseSecretSpec("id=tok,src=/x/file");
+        QCOMPARE(s.id, std::string("tok"));
+        QCOMPARE(s.file.string(), std::string("/x/file"));
+        s = build::parseSecretSpec("id=tok,env=MY_VAR");
+        QCOMPARE(s.env, std::string("MY_VAR"));
+        s = build::parseSecretSpec("type=env,id=tok,src=OTHER");
+        QCOMPARE(s.env, std::string("OTHER"));
+        QVERIFY(s.file.empty());
+        s = build::parseSecretSpec("src=/x/creds.json");
+        QCOMPARE(s.id, std::string("creds.json"));
+        QVERIFY_THROWS_EXCEPTION(Error, build::parseSecretSpec("id=a,src=/f,env=V"));
+        QVERIFY_THROWS_EXCEPTION(Error, build::parseSecretSpec("id=a,bogus=1"));
+        QVERIFY_THROWS_EXCEPTION(Error, build::parseSecretSpec("id=a,type=vault"));
+    }
+
+    // A secret from a file and one from an environment variable, at the default path, at a
+    // target with a mode, as an env variable; an optional one that is missing is skipped. The
+    // values reach the RUN and nothing else: not the keys (a new value still hits), not a layer,
+    // not the local store, the image or the cache export, not the log.
+    void secretMounts()
+    {
+        const fs::path ctx = fresh("secret-ctx");
+        const fs::path secretFile = fresh("secret-src") / "token";
+        write(secretFile, FileSecret);
+        qputenv("CACHESCOPE_TEST_SECRET", EnvSecret);
+        // The Dockerfile names the values only by their digests (it goes into keys and the image history).
+        const auto sha = [](const char* v) {
+            return QCryptographicHash::hash(QByteArray(v), QCryptographicHash::Sha256).toHex().toStdString();
+        };
+        write(ctx / "Dockerfile",
+              std::string("FROM ") + BaseRef + "\n"
+              "RUN --mount=type=secret,id=tok test \"$(sha256sum < /run/secrets/tok | cut -d' ' -f1)\" = " +
+                  sha(FileSecret) + " && test \"$(stat -c %a /run/secrets/tok)\" = 400 && echo default-ok\n"
+              "RUN --mount=type=secret,id=tok,target=/etc/app/tok,mode=0440,uid=7 "
+              "test \"$(stat -c '%a %u' /etc/app/tok)\" = '440 7' && echo target-ok\n"
+              "RUN --mount=type=secret,id=envtok,env=TOKEN test \"$(printf %s \"$TOKEN\" | sha256sum | cut -d' ' -f1)\" = " +
+                  sha(EnvSecret) + " && echo env-ok\n"
+              "RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo optional-ok\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("secret-data");
+        o.secrets = {build::parseSecretSpec("id=tok,src=" + secretFile.string()),
+                     build::parseSecretSpec("id=envtok,env=CACHESCOPE_TEST_SECRET")};
+        const fs::path out = fresh("secret-out") / "image";
+        const fs::path cache = fresh("secret-cache") / "export";
+        o.outputs.push_back(build::OutputSpec{"oci", out, "latest"});
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
+        const Run first = runBuild(o);
+        QVERIFY2(first.result.ok, first.result.error.c_str());
+        QCOMPARE(first.result.stepsRun(), std::size_t(4));
+        const std::string log = joined(first.logs);
+        for (const char* ok : {"default-ok", "target-ok", "env-ok", "optional-ok"})
+            QVERIFY2(log.find(ok) != std::string::npos, log.c_str());
+
+        for (const std::string secret : {FileSecret, EnvSecret}) {
+            QVERIFY2(log.find(secret) == std::string::npos, log.c_str());
+            for (const fs::path& dir : {o.dataDir, out, cache}) {
+                const auto hits = filesContaining(dir, secret);
+                QVERIFY2(hits.empty(), (secret + " found in " + joined(hits)).c_str());
+            }
+        }
+        // No mount point of a secret stays in a layer.
+        const oci::OciLayout layout = oci::OciLayout::open(out);
+        const oci::Manifest m = oci::Manifest::parse(layout.blobs().read(layout.findTag("latest")->digest), "manifest");
+        QCOMPARE(m.layers.size(), std::size_t(5)); // busybox and the four RUNs
+        for (const auto& l : m.layers)
+            for (const std::string& name : entryNames(layout.blobs().blobPath(l.digest)))
+                QVERIFY2(!name.starts_with("run/secrets") && !name.starts_with("etc/app"), name.c_str());
+
+        // Another value, same keys: every step is served from the local store.
+        write(secretFile, "a-different-value");
+        const Run second = runBuild(o);
+        QVERIFY2(second.result.ok, second.result.error.c_str());
+        QCOMPARE(second.keys, first.keys);
+        QCOMPARE(second.result.stepsRun(), std::size_t(0));
+        qunsetenv("CACHESCOPE_TEST_SECRET");
+    }
+
+    void requiredSecretMissingFails()
+    {
+        const fs::path ctx = fresh("secret-req-ctx");
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\n"
+                                  "RUN --mount=type=secret,id=npmrc,required=true cat /run/secrets/npmrc\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("secret-req-data");
+        const Run r = runBuild(o);
+        QVERIFY(!r.result.ok);
+        QVERIFY2(r.result.error.find("secret \"npmrc\" is required") != std::string::npos, r.result.error.c_str());
+        QVERIFY2(r.result.error.find("--secret id=npmrc") != std::string::npos, r.result.error.c_str());
+        // A file given but gone by build time is named.
+        o.secrets = {build::parseSecretSpec("id=npmrc,src=/nonexistent/npmrc")};
+        const Run gone = runBuild(o);
+        QVERIFY(!gone.result.ok);
+        QVERIFY2(gone.result.error.find("/nonexistent/npmrc does not exist") != std::string::npos,
+                 gone.result.error.c_str());
+    }
+
+    // A real ssh-agent: the relay carries its protocol (ssh-add lists a key added through it), the
+    // sandbox sees a socket at SSH_AUTH_SOCK with the mount's owner and mode, and without an agent
+    // the build fails saying so.
+    void sshAgentMounts()
+    {
+        const fs::path dir = fresh("ssh");
+        const fs::path agentSock = dir / "agent.sock";
+        QProcess agent;
+        agent.start("ssh-agent", {"-D", "-a", QString::fromStdString(agentSock.string())});
+        QVERIFY2(agent.waitForStarted(), "ssh-agent is required");
+        for (int i = 0; i < 100 && !fs::exists(agentSock); ++i)
+            QThread::msleep(50);
+        QVERIFY(fs::exists(agentSock));
+        QProcess keygen;
+        keygen.start("ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", "cachescope-test", "-f",
+                                    QString::fromStdString((dir / "id").string())});
+        QVERIFY(keygen.waitForFinished() && keygen.exitCode() == 0);
+        {
+            exec::SshAgentForwarder relay(agentSock, exec::Owner{}, 0600);
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("SSH_AUTH_SOCK", QString::fromStdString(relay.path().string()));
+            QProcess add;
+            add.setProcessEnvironment(env);
+            add.start("ssh-add", {QString::fromStdString((dir / "id").string())});
+            QVERIFY(add.waitForFinished());
+            QVERIFY2(add.exitCode() == 0, add.readAllStandardError().constData());
+            QProcess list;
+            list.setProcessEnvironment(env);
+            list.start("ssh-add", {"-l"});
+            QVERIFY(list.waitForFinished());
+            QVERIFY2(list.readAllStandardOutput().contains("cachescope-test"), "key not listed through the relay");
+        }
+
+        const fs::path ctx = fresh("ssh-ctx");
+        write(ctx / "Dockerfile",
+              std::string("FROM ") + BaseRef + "\n"
+              "RUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo \"sock=$SSH_AUTH_SOCK $(stat -c '%u:%g:%a' \"$SSH_AUTH_SOCK\")\"\n"
+              "RUN --mount=type=ssh,id=deploy,target=/deploy.sock,mode=0666 echo \"deploy=$(stat -c %a /deploy.sock)\"\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("ssh-data");
+        o.sshAgents = {build::parseSshSpec("default=" + agentSock.string()),
+                       build::parseSshSpec("deploy=" + agentSock.string())};
+        const Run r = runBuild(o);
+        QVERIFY2(r.result.ok, r.result.error.c_str());
+        const std::string log = joined(r.logs);
+        QVERIFY2(log.find("sock=/run/buildkit/ssh_agent.0 0:0:600") != std::string::npos, log.c_str());
+        QVERIFY2(log.find("deploy=666") != std::string::npos, log.c_str());
+        QVERIFY2(buildTempDirs(o.dataDir).empty(), joined(buildTempDirs(o.dataDir)).c_str());
+
+        // Without an agent: an optional mount (BuildKit's default) is skipped and the step's log says
+        // why; a required one fails the step naming the flag.
+        o.sshAgents.clear();
+        o.noCache = true;
+        const Run none = runBuild(o);
+        QVERIFY(!none.result.ok);
+        QVERIFY2(none.result.error.find("ssh mount \"default\" has no SSH agent (give --ssh default") != std::string::npos,
+                 none.result.error.c_str());
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\nRUN --mount=type=ssh,required=true true\n");
+        const Run required = runBuild(o);
+        QVERIFY(!required.result.ok);
+        QVERIFY2(required.result.error.find("has no SSH agent") != std::string::npos, required.result.error.c_str());
+        QCOMPARE(required.result.exitCode, 0);
+        qputenv("SSH_AUTH_SOCK", "");
+        QVERIFY_THROWS_EXCEPTION(Error, build::parseSshSpec("default"));
+        QVERIFY_THROWS_EXCEPTION(Error, build::parseSshSpec("default=" + (dir / "id").string())); // a key file
+        agent.terminate();
+        agent.waitForFinished();
+    }
+
+    // COPY --exclude (patterns relative to each source, wildcard matches filtered, exceptions
+    // re-including below an excluded directory) and --parents (with and without the "/./" pivot),
+    // with directory modes kept; rebuilt from the export, every step hits.
+    void copyExcludeAndParents()
+    {
+        const fs::path ctx = fresh("copy-ctx");
+        for (const char* f : {"a.txt", "b.md", "dir/x.txt", "dir/y.md", "dir/sub/z.md", "keep/k.md", "logs/a.log",
+                              "logs/old/x.log", "logs/old/keep.log"})
+            write(ctx / f, std::string("content of ") + f + "\n");
+        fs::permissions(ctx / "dir/sub", fs::perms(0750));
+        write(ctx / "Dockerfile",
+              std::string("# syntax=docker/dockerfile:1.7-labs\nFROM ") + BaseRef + "\n"
+              "COPY --exclude=*.md --exclude=dir/sub --exclude=Dockerfile . /all/\n"
+              "COPY --exclude=*.md dir /d/\n"
+              "COPY --exclude=b.* *.md *.txt /w/\n"
+              "COPY --exclude=old --exclude=!old/keep.log logs /l/\n"
+              "COPY --parents dir/sub/z.md keep/./k.md /p/\n"
+              "COPY --parents dir/*.txt /q/\n"
+              "RUN cd / && find all d w l p q | sort && stat -c '%a %n' /p/dir/sub\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("copy-data");
+        const fs::path cache = fresh("copy-cache") / "export";
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
+        const Run r = runBuild(o);
+        QVERIFY2(r.result.ok, r.result.error.c_str());
+        std::vector<std::string> lines = r.logs;
+        std::erase_if(lines, [](const std::string& l) { return l.find("records") != std::string::npos; });
+        const std::vector<std::string> expected = {
+            "all", "all/a.txt", "all/dir", "all/dir/x.txt", "all/dir/y.md", "all/keep", "all/keep/k.md", "all/logs",
+            "all/logs/a.log", "all/logs/old", "all/logs/old/keep.log", "all/logs/old/x.log", "d", "d/sub", "d/sub/z.md",
+            "d/x.txt", "l", "l/a.log", "l/old", "l/old/keep.log", "p",
+            "p/dir", "p/dir/sub", "p/dir/sub/z.md", "p/k.md", "q", "q/dir", "q/dir/x.txt", "w", "w/a.txt",
+            "750 /p/dir/sub"};
+        QCOMPARE(lines, expected);
+
+        build::BuildOptions again = o;
+        again.dataDir = fresh("copy-data-2");
+        again.cacheTo.clear();
+        again.cacheFrom = cache::parseCacheSpecs("type=local,src=" + cache.string());
+        const Run hit = runBuild(again);
+        QVERIFY2(hit.result.ok, hit.result.error.c_str());
+        QCOMPARE(hit.result.stepsRun(), std::size_t(0));
+    }
+
+    // --cache-to type=inline with --output type=registry: the pushed image's config carries the
+    // cache, and a build with a fresh store importing that image runs nothing.
+    void inlineCacheThroughTheRegistry()
+    {
+        test::RegistryLauncher registry;
+        QVERIFY2(registry.start(), qPrintable(registry.errorString()));
+        registry::RegistryClient client(registry.host());
+        registry::pushLayoutTag(client, oci::OciLayout::open(baseImageLayout()), "latest", "library/busybox", "latest");
+        const std::string base = "docker-image://" + registry.host() + "/library/busybox:latest";
+        const fs::path context = test::fixturesDir() / "buildkit-v0.24" / "01-single-stage" / "context";
+        const std::string image = registry.host() + "/inline/app:v1";
+
+        build::BuildOptions o;
+        o.contextDir = context;
+        o.dataDir = fresh("inline-data");
+        o.buildContexts[BaseRef] = base;
+        o.outputs.push_back(build::parseOutputSpec("type=registry,name=" + image));
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=inline"));
+        const Run built = runBuild(o);
+        QVERIFY2(built.result.ok, built.result.error.c_str());
+        QVERIFY(built.result.stepsRun() > 0);
+        const auto manifest = client.getManifest("inline/app", "v1");
+        const oci::Manifest m = oci::Manifest::parse(manifest.bytes, "pushed manifest");
+        const auto config = nlohmann::json::parse(client.fetchBlobBytes("inline/app", m.config, 1 << 20));
+        QVERIFY2(config.contains("moby.buildkit.cache.v0"), config.dump().c_str());
+
+        for (const std::string& from : {"type=registry,ref=" + image, "type=inline,ref=" + image}) {
+            build::BuildOptions again = o;
+            again.dataDir = fresh("inline-again");
+            again.outputs.clear();
+            again.cacheTo.clear();
+            again.cacheFrom = cache::parseCacheSpecs(from);
+            const Run hit = runBuild(again);
+            QVERIFY2(hit.result.ok, hit.result.error.c_str());
+            QVERIFY2(hit.result.stepsRun() == 0, (from + ": steps ran").c_str());
+        }
+    }
+
+    // export-on-failure=true: the last RUN fails, the steps before it are exported; the export
+    // imports and serves every finished step to a fresh store. Without the option nothing is written.
+    void exportOnFailure()
+    {
+        const fs::path ctx = fresh("eof-ctx");
+        const std::string head = std::string("FROM ") + BaseRef + "\nRUN echo one > /one\nRUN echo two > /two\n";
+        write(ctx / "Dockerfile", head + "RUN exit 7\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("eof-data");
+        const fs::path kept = fresh("eof-cache") / "kept";
+        const fs::path plain = fresh("eof-cache-plain") / "plain";
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + kept.string() + ",export-on-failure=true"));
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + plain.string()));
+        const Run failed = runBuild(o);
+        QVERIFY(!failed.result.ok);
+        QCOMPARE(failed.result.exitCode, 7);
+        QVERIFY2(fs::exists(kept / "index.json"), joined(failed.result.cacheExports).c_str());
+        QVERIFY(!fs::exists(plain / "index.json"));
+
+        const fs::path okCtx = fresh("eof-ok-ctx");
+        write(okCtx / "Dockerfile", head);
+        build::BuildOptions again;
+        again.contextDir = okCtx;
+        again.dataDir = fresh("eof-data-2");
+        again.cacheFrom = cache::parseCacheSpecs("type=local,src=" + kept.string());
+        const Run hit = runBuild(again);
+        QVERIFY2(hit.result.ok, hit.result.error.c_str());
+        QCOMPARE(hit.result.stepsRun(), std::size_t(0));
+        QVERIFY(hit.result.stepsCached() >= 2);
+        QVERIFY_THROWS_EXCEPTION(Error, cache::parseCacheExportSpec("type=inline,export-on-failure=true"));
+    }
+
+    // A stage that fails stops the stage running beside it at once, and the build's temp dirs go.
+    void failingStageStopsItsSiblings()
+    {
+        const fs::path ctx = fresh("sibling-ctx");
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + " AS slow\nRUN sleep 60 && echo slow > /slow\n"
+                                  "FROM " + BaseRef + " AS bad\nRUN sleep 1 && exit 5\n"
+                                  "FROM " + BaseRef + "\nCOPY --from=slow /slow /a\nCOPY --from=bad /etc/hostname /b\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("sibling-data");
+        const auto t0 = std::chrono::steady_clock::now();
+        const Run r = runBuild(o);
+        const auto took = std::chrono::steady_clock::now() - t0;
+        QVERIFY(!r.result.ok);
+        QCOMPARE(r.result.exitCode, 5);
+        QVERIFY2(r.result.error.find("exit code: 5") != std::string::npos, r.result.error.c_str());
+        QVERIFY2(took < std::chrono::seconds(30), "the sleeping stage was not stopped");
+        QVERIFY2(buildTempDirs(o.dataDir).empty(), joined(buildTempDirs(o.dataDir)).c_str());
+    }
+
+    // Ctrl-C in the CLI: the build stops promptly, exits 130, and leaves no temp dirs behind.
+    void cliInterruptStopsCleanly()
+    {
+        const fs::path ctx = fresh("sigint-ctx");
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\nRUN echo step-\"\"alive && sleep 60\n");
+        const fs::path xdg = fresh("sigint-xdg");
+        QProcess cli;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_DATA_HOME", QString::fromStdString(xdg.string()));
+        cli.setProcessEnvironment(env);
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(CACHESCOPE_CLI, {"build", "--build-context",
+                                   QString::fromStdString(std::string(BaseRef) + "=oci-layout://" +
+                                                          baseImageLayout().string() + ":latest"),
+                                   QString::fromStdString(ctx.string())});
+        QVERIFY(cli.waitForStarted());
+        QByteArray out;
+        // The step's own output (its name, printed before it runs, spells the marker differently).
+        for (int i = 0; i < 300 && !out.contains("step-alive"); ++i) {
+            cli.waitForReadyRead(100);
+            out += cli.readAll();
+        }
+        QVERIFY2(out.contains("step-alive"), out.constData());
+        const auto t0 = std::chrono::steady_clock::now();
+        ::kill(static_cast<pid_t>(cli.processId()), SIGINT);
+        QVERIFY(cli.waitForFinished(20000));
+        out += cli.readAll();
+        QVERIFY2(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(15), out.constData());
+        QCOMPARE(cli.exitCode(), 130);
+        QVERIFY2(out.contains("interrupted"), out.constData());
+        QVERIFY2(buildTempDirs(xdg / "cachescope").empty(), joined(buildTempDirs(xdg / "cachescope")).c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBuildFeatures)
+#include "test_build_features.moc"
