@@ -1103,7 +1103,16 @@ void Runner::exportCaches(const cache::ExportGraph& eg, bool failed)
         eo.registry = o_.registryOptions;
         if (!eo.registry.cancelled)
             eo.registry.cancelled = [token = o_.cancel] { return token.stop_requested(); };
+        // A cancel stops a local export between blobs too; index.json is written last, so the target
+        // keeps its previous tag.
+        eo.progress = [this](const std::string& line) {
+            emit(StepLog{0, false, line, 0});
+            if (o_.cancel.stop_requested())
+                throw Cancelled();
+        };
         const cache::CacheExportReport r = cache::exportCache(g, spec, eo);
+        if (o_.cancel.stop_requested())
+            throw Cancelled(); // also when ignore-error=true turned the cancel into a warning
         std::string line = r.target + ": ";
         if (r.skipped)
             line += "skipped (nothing to export)";
