@@ -17,6 +17,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -353,9 +354,9 @@ private slots:
         writeFileAtomic(secret, "s3cr3t");
         auto step = newStep(baseSnapshot());
         ExecSpec spec = sh("cat /run/secrets/token; echo; stat -c %a /run/secrets/token; echo \"env=$TOKEN\"; cat /etc/api-key");
-        spec.mounts.push_back(SecretMount{"token", secret, "", "", 0400, {}, true});
-        spec.mounts.push_back(SecretMount{"token-env", secret, "", "TOKEN", 0400, {}, true});
-        spec.mounts.push_back(SecretMount{"key", secret, "/etc/api-key", "", 0444, {}, true});
+        spec.mounts.push_back(SecretMount{"token", secret, "", "", 0400, {}, true, std::nullopt});
+        spec.mounts.push_back(SecretMount{"token-env", secret, "", "TOKEN", 0400, {}, true, std::nullopt});
+        spec.mounts.push_back(SecretMount{"key", secret, "/etc/api-key", "", 0444, {}, true, std::nullopt});
         auto c = run(spec, step);
         QCOMPARE(c.out, (std::vector<std::string>{"s3cr3t", "400", "env=s3cr3t", "s3cr3t"}));
         auto diff = step.finish();
@@ -369,8 +370,45 @@ private slots:
         QVERIFY(fs::is_empty(step.dir() / "upper") || !fs::exists(step.dir() / "upper/run"));
 
         ExecSpec missing = sh("true");
-        missing.mounts.push_back(SecretMount{"absent", base_ / "nope", "", "", 0400, {}, true});
+        missing.mounts.push_back(SecretMount{"absent", base_ / "nope", "", "", 0400, {}, true, std::nullopt});
         QVERIFY_THROWS_EXCEPTION(Error, runInSandbox(missing, newStep(baseSnapshot())));
+    }
+
+    // A real ssh-agent behind the relay: the RUN sees a socket with the mount's mode, owned by its
+    // root, at the target; the mount point does not stay in the step's diff.
+    void sshAgentMount()
+    {
+        const fs::path sock = base_ / ("agent-" + std::to_string(::getpid()) + ".sock");
+        QProcess agent;
+        agent.start("ssh-agent", {"-D", "-a", QString::fromStdString(sock.string())});
+        QVERIFY2(agent.waitForStarted(), "ssh-agent is required");
+        for (int i = 0; i < 100 && !fs::exists(sock); ++i)
+            QThread::msleep(50);
+        QVERIFY(fs::exists(sock));
+        auto step = newStep(baseSnapshot());
+        ExecSpec spec = sh("test -S \"$SSH_AUTH_SOCK\" && stat -c '%u:%g:%a' \"$SSH_AUTH_SOCK\"");
+        spec.env = {"SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0"};
+        spec.mounts.push_back(SshMount{"default", sock, "/run/buildkit/ssh_agent.0", 0600, {}, true});
+        const auto c = run(spec, step);
+        QCOMPARE(c.out, std::vector<std::string>{"0:0:600"});
+        auto diff = step.finish();
+        oci::ContentStore store(base_ / "store");
+        LayerWriterOptions wo;
+        wo.whiteouts = diff.format;
+        const auto layer = writeLayer(diff.dir, store, wo);
+        QVERIFY(!hasEntry(layerEntries(store.blobPath(layer.descriptor.digest)), "run/buildkit"));
+        agent.terminate();
+        agent.waitForFinished();
+
+        // An agent that is gone is named before the RUN starts.
+        ExecSpec dead = sh("true");
+        dead.mounts.push_back(SshMount{"default", sock, "/run/buildkit/ssh_agent.0", 0600, {}, true});
+        try {
+            runInSandbox(dead, newStep(baseSnapshot()));
+            QFAIL("no error");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find(sock.string()) != std::string::npos, e.what());
+        }
     }
 
     void cancelKillsTheSandbox()
@@ -412,7 +450,7 @@ private slots:
         QStringList args = {"-u", TestUser, "--", QCoreApplication::applicationFilePath()};
         for (const char* f : {"outputDiffAndWhiteouts", "exitCodeWithCommandAndLog", "envCwdUserHostname",
                               "rootCanChown", "networkModes", "bindMountReadOnly", "cacheMountPersists", "tmpfsMount",
-                              "secretMount", "cancelKillsTheSandbox"})
+                              "secretMount", "sshAgentMount", "cancelKillsTheSandbox"})
             args << f;
         child.start("runuser", args);
         QVERIFY(child.waitForFinished(300000));
