@@ -1,6 +1,7 @@
 #include "build/build_secrets.h"
 
 #include "base/error.h"
+#include "cache/cache_spec.h"
 
 #include <cstdlib>
 #include <sys/stat.h>
@@ -11,14 +12,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// key=value fields, CSV-quoted as buildx reads them.
 std::vector<std::pair<std::string, std::string>> fields(const std::string& flag, const std::string& text)
 {
     std::vector<std::pair<std::string, std::string>> out;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        const auto comma = text.find(',', pos);
-        const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        pos = comma == std::string::npos ? text.size() + 1 : comma + 1;
+    std::vector<std::string> parts;
+    try {
+        parts = cache::splitCsvFields(text);
+    } catch (const Error& e) {
+        throw Error(flag + " " + text + ": " + e.what());
+    }
+    for (const std::string& part : parts) {
         if (part.empty())
             continue;
         const auto eq = part.find('=');

@@ -13,6 +13,7 @@
 #include "registry/registry_client.h"
 #include "support/fixtures.h"
 #include "support/registry_launcher.h"
+#include "support/ssh_agent.h"
 
 #include <QCryptographicHash>
 #include <QProcess>
@@ -139,6 +140,16 @@ std::vector<std::string> buildTempDirs(const fs::path& dataDir)
             if (e.path().filename().string().starts_with("tmp-"))
                 out.push_back(e.path().string());
     return out;
+}
+
+// A build of `context` with an empty store that imports the local cache export at `cacheDir`.
+Run rebuildFrom(const fs::path& context, const fs::path& cacheDir, const fs::path& dataDir)
+{
+    build::BuildOptions o;
+    o.contextDir = context;
+    o.dataDir = dataDir;
+    o.cacheFrom = cache::parseCacheSpecs("type=local,src=" + cacheDir.string());
+    return runBuild(o);
 }
 
 std::string joined(const std::vector<std::string>& v)
@@ -281,12 +292,8 @@ private slots:
     {
         const fs::path dir = fresh("ssh");
         const fs::path agentSock = dir / "agent.sock";
-        QProcess agent;
-        agent.start("ssh-agent", {"-D", "-a", QString::fromStdString(agentSock.string())});
-        QVERIFY2(agent.waitForStarted(), "ssh-agent is required");
-        for (int i = 0; i < 100 && !fs::exists(agentSock); ++i)
-            QThread::msleep(50);
-        QVERIFY(fs::exists(agentSock));
+        test::SshAgent agent;
+        QVERIFY2(agent.start(agentSock), "ssh-agent (openssh-client) is required");
         QProcess keygen;
         keygen.start("ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", "cachescope-test", "-f",
                                     QString::fromStdString((dir / "id").string())});
@@ -340,8 +347,6 @@ private slots:
         qputenv("SSH_AUTH_SOCK", "");
         QVERIFY_THROWS_EXCEPTION(Error, build::parseSshSpec("default"));
         QVERIFY_THROWS_EXCEPTION(Error, build::parseSshSpec("default=" + (dir / "id").string())); // a key file
-        agent.terminate();
-        agent.waitForFinished();
     }
 
     // COPY --exclude (patterns relative to each source, wildcard matches filtered, exceptions
@@ -379,11 +384,7 @@ private slots:
             "750 /p/dir/sub"};
         QCOMPARE(lines, expected);
 
-        build::BuildOptions again = o;
-        again.dataDir = fresh("copy-data-2");
-        again.cacheTo.clear();
-        again.cacheFrom = cache::parseCacheSpecs("type=local,src=" + cache.string());
-        const Run hit = runBuild(again);
+        const Run hit = rebuildFrom(ctx, cache, fresh("copy-data-2"));
         QVERIFY2(hit.result.ok, hit.result.error.c_str());
         QCOMPARE(hit.result.stepsRun(), std::size_t(0));
     }
@@ -448,11 +449,7 @@ private slots:
 
         const fs::path okCtx = fresh("eof-ok-ctx");
         write(okCtx / "Dockerfile", head);
-        build::BuildOptions again;
-        again.contextDir = okCtx;
-        again.dataDir = fresh("eof-data-2");
-        again.cacheFrom = cache::parseCacheSpecs("type=local,src=" + kept.string());
-        const Run hit = runBuild(again);
+        const Run hit = rebuildFrom(okCtx, kept, fresh("eof-data-2"));
         QVERIFY2(hit.result.ok, hit.result.error.c_str());
         QCOMPARE(hit.result.stepsRun(), std::size_t(0));
         QVERIFY(hit.result.stepsCached() >= 2);
@@ -499,11 +496,7 @@ private slots:
         QVERIFY2(blobCount() > blobsBefore, "the cancel did not land during the export"); // a new layer was written
 
         write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\nRUN echo first > /f\n");
-        build::BuildOptions again;
-        again.contextDir = ctx;
-        again.dataDir = fresh("export-cancel-data-2");
-        again.cacheFrom = cache::parseCacheSpecs("type=local,src=" + dest.string());
-        const Run hit = runBuild(again);
+        const Run hit = rebuildFrom(ctx, dest, fresh("export-cancel-data-2"));
         QVERIFY2(hit.result.ok, hit.result.error.c_str());
         QCOMPARE(hit.result.stepsRun(), std::size_t(0));
     }

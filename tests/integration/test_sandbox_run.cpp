@@ -12,12 +12,12 @@
 #include "exec/step_root.h"
 #include "oci/content_store.h"
 #include "support/fixtures.h"
+#include "support/ssh_agent.h"
 
 #include <QCoreApplication>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QThread>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -379,12 +379,8 @@ private slots:
     void sshAgentMount()
     {
         const fs::path sock = base_ / ("agent-" + std::to_string(::getpid()) + ".sock");
-        QProcess agent;
-        agent.start("ssh-agent", {"-D", "-a", QString::fromStdString(sock.string())});
-        QVERIFY2(agent.waitForStarted(), "ssh-agent is required");
-        for (int i = 0; i < 100 && !fs::exists(sock); ++i)
-            QThread::msleep(50);
-        QVERIFY(fs::exists(sock));
+        std::optional<test::SshAgent> agent(std::in_place);
+        QVERIFY2(agent->start(sock), "ssh-agent (openssh-client) is required");
         auto step = newStep(baseSnapshot());
         ExecSpec spec = sh("test -S \"$SSH_AUTH_SOCK\" && stat -c '%u:%g:%a' \"$SSH_AUTH_SOCK\"");
         spec.env = {"SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0"};
@@ -397,8 +393,7 @@ private slots:
         wo.whiteouts = diff.format;
         const auto layer = writeLayer(diff.dir, store, wo);
         QVERIFY(!hasEntry(layerEntries(store.blobPath(layer.descriptor.digest)), "run/buildkit"));
-        agent.terminate();
-        agent.waitForFinished();
+        agent.reset();
 
         // An agent that is gone is named before the RUN starts.
         ExecSpec dead = sh("true");
