@@ -415,6 +415,18 @@ private slots:
         const auto config = nlohmann::json::parse(client.fetchBlobBytes("inline/app", m.config, 1 << 20));
         QVERIFY2(config.contains("moby.buildkit.cache.v0"), config.dump().c_str());
 
+        // BuildKit's other switch for it, with an OCI layout output.
+        build::BuildOptions byArg = o;
+        byArg.dataDir = fresh("inline-arg-data");
+        byArg.cacheTo.clear();
+        byArg.outputs = {build::OutputSpec{"oci", fresh("inline-arg-out") / "image", "latest"}};
+        byArg.buildArgs["BUILDKIT_INLINE_CACHE"] = "1";
+        const Run viaArg = runBuild(byArg);
+        QVERIFY2(viaArg.result.ok, viaArg.result.error.c_str());
+        const oci::OciLayout layout = oci::OciLayout::open(byArg.outputs[0].dest);
+        const oci::Manifest lm = oci::Manifest::parse(layout.blobs().read(layout.findTag("latest")->digest), "manifest");
+        QVERIFY(nlohmann::json::parse(layout.blobs().read(lm.config.digest)).contains("moby.buildkit.cache.v0"));
+
         for (const std::string& from : {"type=registry,ref=" + image, "type=inline,ref=" + image}) {
             build::BuildOptions again = o;
             again.dataDir = fresh("inline-again");
@@ -518,6 +530,8 @@ private slots:
         QCOMPARE(r.result.exitCode, 5);
         QVERIFY2(r.result.error.find("exit code: 5") != std::string::npos, r.result.error.c_str());
         QVERIFY2(took < std::chrono::seconds(30), "the sleeping stage was not stopped");
+        qInfo("failed build with a 60 s sibling stage ended after %lld ms",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
         QVERIFY2(buildTempDirs(o.dataDir).empty(), joined(buildTempDirs(o.dataDir)).c_str());
     }
 
