@@ -1,5 +1,8 @@
 #include "support/ssh_agent.h"
 
+#include "base/error.h"
+#include "exec/ssh_agent_forwarder.h"
+
 #include <QThread>
 
 namespace cachescope::test {
@@ -9,9 +12,16 @@ bool SshAgent::start(const std::filesystem::path& socket)
     process_.start("ssh-agent", {"-D", "-a", QString::fromStdString(socket.string())});
     if (!process_.waitForStarted())
         return false;
-    for (int i = 0; i < 100 && !std::filesystem::exists(socket); ++i)
-        QThread::msleep(50);
-    return std::filesystem::exists(socket);
+    // The socket file appears (bind) a moment before the agent listens: wait until it answers.
+    for (int i = 0; i < 100; ++i) {
+        try {
+            exec::connectUnixSocket(socket, "ssh-agent");
+            return true;
+        } catch (const Error&) {
+            QThread::msleep(50);
+        }
+    }
+    return false;
 }
 
 SshAgent::~SshAgent()

@@ -8,7 +8,7 @@ namespace cachescope::test {
 
 class SshAgent {
 public:
-    // Starts `ssh-agent -D -a socket` and waits until the socket exists. false when it did not.
+    // Starts `ssh-agent -D -a socket` and waits until it accepts connections. false when it did not.
     bool start(const std::filesystem::path& socket);
     ~SshAgent();
 
