@@ -6,6 +6,7 @@
 int inspectCommand(const std::vector<std::string>& args);
 int buildCommand(const std::vector<std::string>& args);
 int compareCommand(const std::vector<std::string>& args);
+int historyCommand(const std::vector<std::string>& args);
 
 namespace cachescope::build {
 struct BuildOptions;

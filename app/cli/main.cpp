@@ -30,6 +30,10 @@ commands:
   compare [build flags] --cache-from SPEC... [--runs N] [--report FILE] CONTEXT
       Build N times with an empty local store without the import and with it; print every run,
       the medians, the spread and the ratio, and whether the import helped.
+  history [--json]
+      List the builds kept in the data dir, newest first (1 is the newest).
+  history diff A B [--json]
+      Step-aligned diff of two builds (a number from the list or a build id): state, source, key, time.
 )";
 
 } // namespace
@@ -53,6 +57,8 @@ int main(int argc, char* argv[])
         return buildCommand(args);
     if (command == "compare")
         return compareCommand(args);
+    if (command == "history")
+        return historyCommand(args);
     std::fprintf(stderr, "cachescope-cli: unknown command \"%s\" (see --help)\n", command.c_str());
     return 2;
 }

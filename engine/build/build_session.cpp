@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/files.h"
+#include "build/build_history.h"
 #include "build/image_writer.h"
 #include "build/local_store.h"
 #include "cache/cache_exporter.h"
@@ -269,6 +270,7 @@ void Runner::plan()
             StepOutcome s;
             s.vertex = static_cast<int>(result_.steps.size()) + 1;
             s.name = ps.displayName;
+            s.stage = st.name;
             if (node >= 0)
                 s.key = graph_.nodes[static_cast<std::size_t>(node)].cacheMaps[0].record().str();
             result_.steps.push_back(s);
@@ -282,6 +284,7 @@ void Runner::plan()
             StepOutcome s;
             s.vertex = static_cast<int>(result_.steps.size()) + 1;
             s.name = node.displayName;
+            s.stage = st.name;
             s.key = node.cacheMaps[0].record(node.output).str();
             result_.steps.push_back(s);
             nodesOfVertex_.push_back({n});
@@ -625,6 +628,7 @@ void Runner::execute(int n)
     if (s) {
         s->state = StepOutcome::State::Ran;
         s->duration = since(t0);
+        s->bytes = bytes;
         emit(StepFinished{vertex, s->duration, bytes});
     }
 }
@@ -1207,6 +1211,7 @@ BuildResult BuildSession::run()
 {
     BuildResult result;
     const auto t0 = Clock::now();
+    const auto started = std::chrono::system_clock::now();
     try {
         Runner r(options_, sink_, result);
         r.run();
@@ -1218,6 +1223,9 @@ BuildResult BuildSession::run()
     result.timings.ok = result.ok;
     result.timings.error = result.error;
     result.timings.total = since(t0);
+    // Every build, ok or failed, leaves a record for the History view; one not written is only logged.
+    if (const std::string warning = recordBuildInHistory(options_, result, started); !warning.empty() && sink_)
+        sink_(StepLog{0, true, warning, 0});
     if (sink_)
         sink_(result.timings);
     return result;

@@ -104,10 +104,12 @@ using EventSink = std::function<void(const BuildEvent&)>;
 struct StepOutcome {
     int vertex = 0;
     std::string name;
+    std::string stage;                 // the plan stage's printed name ("builder", "stage-2", "" for one stage)
     std::string key;
     enum class State { Pending, Cached, NotEvaluated, Ran, Failed } state = State::Pending;
     std::string source;
     std::chrono::milliseconds duration{0};
+    std::uint64_t bytes = 0;           // layer blob size written by a step that ran
 };
 
 struct BuildResult {
