@@ -1,8 +1,9 @@
 #include "build/compare_runner.h"
 
+#include "base/temporary_directory.h"
+
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -26,34 +27,11 @@ std::string format(const char* fmt, double a, double b = 0)
     return buf;
 }
 
-// An empty data directory for one build, removed however the build ends.
-class TemporaryDataDir {
-public:
-    TemporaryDataDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "cachescope-compare-XXXXXX").string();
-        if (!::mkdtemp(pattern.data()))
-            throw Error("cannot create a temporary data directory in " + fs::temp_directory_path().string());
-        root_ = pattern;
-    }
-    ~TemporaryDataDir()
-    {
-        std::error_code ec;
-        fs::remove_all(root_, ec);
-    }
-    TemporaryDataDir(const TemporaryDataDir&) = delete;
-    TemporaryDataDir& operator=(const TemporaryDataDir&) = delete;
-    // An empty local store, as XDG_DATA_HOME=<empty dir> gives.
-    fs::path dataDir() const { return root_ / "cachescope"; }
-
-private:
-    fs::path root_;
-};
 
 CompareSample buildOnce(BuildOptions options, const std::string& what)
 {
-    const TemporaryDataDir dir;
-    options.dataDir = dir.dataDir();
+    const TemporaryDirectory dir("cachescope-compare");
+    options.dataDir = dir.path() / "cachescope"; // an empty local store, as XDG_DATA_HOME=<empty dir> gives
     options.outputs.clear();
     options.cacheTo.clear();
     const auto t0 = std::chrono::steady_clock::now();

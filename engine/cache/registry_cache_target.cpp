@@ -1,42 +1,13 @@
 #include "cache/registry_cache_target.h"
 
 #include "base/error.h"
+#include "base/temporary_directory.h"
 #include "registry/reference.h"
 
-#include <cstdlib>
 #include <map>
 #include <set>
 
 namespace cachescope::cache {
-
-namespace fs = std::filesystem;
-
-namespace {
-
-// A scratch content store for blobs that are not on local disk (remote sources, the config).
-class StagingDir {
-public:
-    StagingDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "cachescope-export-XXXXXX").string();
-        if (!::mkdtemp(pattern.data()))
-            throw Error("cannot create a staging directory in " + fs::temp_directory_path().string());
-        path_ = pattern;
-    }
-    ~StagingDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    StagingDir(const StagingDir&) = delete;
-    StagingDir& operator=(const StagingDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-} // namespace
 
 oci::Descriptor pushRegistryCache(const CacheBlobs& blobs, const std::string& refText,
                                   registry::RegistryOptions options, const ExportProgress& progress)
@@ -51,7 +22,7 @@ oci::Descriptor pushRegistryCache(const CacheBlobs& blobs, const std::string& re
             throw Error("the reference needs a tag to push the cache under");
         registry::RegistryClient client(ref.apiHost(), std::move(options));
         const std::string& repo = ref.path;
-        StagingDir staging;
+        const TemporaryDirectory staging("cachescope-export"); // a scratch store for blobs not on local disk
         oci::ContentStore stage(staging.path());
 
         // Group the layer blobs by the local store they can be pushed from.
