@@ -41,7 +41,8 @@ nlohmann::ordered_json stepJson(const std::optional<HistoryStep>& s)
 {
     if (!s)
         return nullptr;
-    return {{"name", s->name}, {"state", s->state}, {"source", s->source}, {"key", s->key}, {"durationMs", s->durationMs}};
+    return {{"name", s->name}, {"state", s->state}, {"source", s->source}, {"key", s->key},
+            {"contentKey", s->contentKey}, {"durationMs", s->durationMs}};
 }
 
 int diffCommand(const std::string& first, const std::string& second, bool json)
@@ -62,6 +63,7 @@ int diffCommand(const std::string& first, const std::string& second, bool json)
                                   {"stateChanged", d.stateChanged},
                                   {"sourceChanged", d.sourceChanged},
                                   {"keyChanged", d.keyChanged},
+                                  {"contentChanged", d.contentChanged},
                                   {"durationDeltaMs", d.durationDeltaMs}});
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -74,6 +76,8 @@ int diffCommand(const std::string& first, const std::string& second, bool json)
         std::string notes;
         if (d.keyChanged)
             notes += " key changed";
+        if (d.contentChanged)
+            notes += " files changed";
         if (d.nameChanged)
             notes += " (was " + d.a->name + ")";
         std::printf("%c %s: %s -> %s%s\n", mark, d.name().c_str(), stepState(d.a).c_str(), stepState(d.b).c_str(),

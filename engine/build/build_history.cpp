@@ -40,7 +40,7 @@ std::string isoTime(std::chrono::system_clock::time_point t)
     const std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char buf[40];
+    char buf[80];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     return buf;
@@ -95,6 +95,8 @@ StepDiff compareSteps(const HistoryStep* a, const HistoryStep* b)
         d.stateChanged = a->state != b->state;
         d.sourceChanged = a->source != b->source;
         d.keyChanged = a->key != b->key;
+        // Only when both builds computed it (a build without an import may not check a stage's output).
+        d.contentChanged = !a->contentKey.empty() && !b->contentKey.empty() && a->contentKey != b->contentKey;
         d.nameChanged = alignKey(*a) != alignKey(*b);
         d.durationDeltaMs = b->durationMs - a->durationMs;
     }
@@ -124,7 +126,7 @@ BuildRecord makeBuildRecord(const BuildOptions& o, const BuildResult& r, std::ch
     rec.ok = r.ok;
     rec.error = r.error;
     for (const StepOutcome& s : r.steps)
-        rec.steps.push_back(HistoryStep{s.vertex, s.name, s.stage, s.key, stateName(s.state), s.source,
+        rec.steps.push_back(HistoryStep{s.vertex, s.name, s.stage, s.key, s.contentKey, stateName(s.state), s.source,
                                         static_cast<std::int64_t>(s.duration.count()), s.bytes});
     rec.totals.totalMs = r.timings.total.count();
     rec.totals.importMs = r.timings.importTime.count();
@@ -157,6 +159,7 @@ nlohmann::ordered_json buildRecordJson(const BuildRecord& r)
                               {"name", s.name},
                               {"stage", s.stage},
                               {"key", s.key},
+                              {"contentKey", s.contentKey},
                               {"state", s.state},
                               {"source", s.source},
                               {"durationMs", s.durationMs},
@@ -199,6 +202,7 @@ BuildRecord buildRecordFromJson(const nlohmann::json& j, const std::string& what
         h.name = field<std::string>(s, "name", what, "");
         h.stage = field<std::string>(s, "stage", what, "");
         h.key = field<std::string>(s, "key", what, "");
+        h.contentKey = field<std::string>(s, "contentKey", what, "");
         h.state = field<std::string>(s, "state", what, "pending");
         h.source = field<std::string>(s, "source", what, "");
         h.durationMs = field<std::int64_t>(s, "durationMs", what, 0);

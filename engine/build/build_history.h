@@ -22,6 +22,7 @@ struct HistoryStep {
     std::string name;          // "[builder 2/4] RUN make"
     std::string stage;
     std::string key;           // the step's cache record digest
+    std::string contentKey;    // the checksum of the files it reads from the context (COPY/ADD), if any
     std::string state;         // "cached", "not-evaluated", "ran", "failed", "pending"
     std::string source;        // the serving source of a hit ("local" or a spec)
     std::int64_t durationMs = 0;
@@ -79,9 +80,13 @@ struct StepDiff {
     bool stateChanged = false;
     bool sourceChanged = false;
     bool keyChanged = false;
+    bool contentChanged = false;       // the files a COPY/ADD reads changed
     bool nameChanged = false;
     std::int64_t durationDeltaMs = 0;  // b - a (0 when one side is missing)
-    bool changed() const { return !a || !b || stateChanged || sourceChanged || keyChanged || nameChanged; }
+    bool changed() const
+    {
+        return !a || !b || stateChanged || sourceChanged || keyChanged || contentChanged || nameChanged;
+    }
     const std::string& name() const { return b ? b->name : a->name; }
 };
 

@@ -356,6 +356,12 @@ void Runner::run()
         failure = std::current_exception();
     }
     result_.timings.executeTime = since(tExec);
+    // The content checksums the steps depend on (COPY sources), for history diffs.
+    for (std::size_t v = 0; v < nodesOfVertex_.size(); ++v)
+        for (int n : nodesOfVertex_[v])
+            for (const auto& ck : content_.byNode[static_cast<std::size_t>(n)])
+                if (ck)
+                    result_.steps[v].contentKey = ck->key.record.str();
     // Whatever finished is recorded, also when the build failed or was cancelled.
     recordResults();
     if (failure) {

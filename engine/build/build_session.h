@@ -106,6 +106,7 @@ struct StepOutcome {
     std::string name;
     std::string stage;                 // the plan stage's printed name ("builder", "stage-2", "" for one stage)
     std::string key;
+    std::string contentKey;            // the checksum of the files a COPY/ADD reads, when one was computed
     enum class State { Pending, Cached, NotEvaluated, Ran, Failed } state = State::Pending;
     std::string source;
     std::chrono::milliseconds duration{0};

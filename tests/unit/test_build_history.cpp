@@ -64,6 +64,7 @@ private slots:
         r.ok = true;
         r.steps = {step(1, "[base 1/2] FROM busybox", "base", "sha256:aa", StepOutcome::State::Ran),
                    step(2, "[base 2/2] RUN make", "base", "sha256:bb", StepOutcome::State::Ran, "", 1200ms, 4096)};
+        r.steps[1].contentKey = "sha256:cc";
         r.timings.total = 1500ms;
         r.bytesPulled = 77;
         const auto t0 = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'790'000'000'123));
@@ -103,6 +104,7 @@ private slots:
         QCOMPARE(l.builds[1].steps[1].stage, std::string("base"));
         QCOMPARE(l.builds[1].steps[1].durationMs, std::int64_t(1200));
         QCOMPARE(l.builds[1].steps[1].layerBytes, std::uint64_t(4096));
+        QCOMPARE(l.builds[1].steps[1].contentKey, std::string("sha256:cc"));
         QCOMPARE(l.builds[1].totals.bytesPulled, std::uint64_t(77));
         QCOMPARE(l.builds[1].totals.stepsRun, std::size_t(1)); // FROM is not a step that runs
         QCOMPARE(l.skipped.size(), std::size_t(2));
@@ -199,6 +201,14 @@ private slots:
         const BuildDiff d = diffBuilds(record({cached}, 10), record({hstep("[2/2] COPY a /a", "", "k", "ran", 5)}, 20));
         QCOMPARE(d.steps.size(), std::size_t(1));
         QVERIFY(d.steps[0].stateChanged && d.steps[0].sourceChanged && !d.steps[0].keyChanged);
+        QVERIFY(!d.steps[0].contentChanged);
+
+        // The same COPY over changed files: only its content checksum differs.
+        HistoryStep before = hstep("[2/2] COPY a /a", "", "k", "ran", 5), after = before;
+        before.contentKey = "sha256:1";
+        after.contentKey = "sha256:2";
+        const BuildDiff files = diffBuilds(record({before}, 10), record({after}, 10));
+        QVERIFY(files.steps[0].contentChanged && files.steps[0].changed() && !files.steps[0].keyChanged);
     }
 };
 
