@@ -3,8 +3,10 @@
 #include "browser/cache_browser.h"
 #include "buildpanel/build_panel.h"
 #include "cache/imported_cache.h"
+#include "compare/compare_view.h"
 #include "demo_project.h"
 #include "engine_worker.h"
+#include "history/history_view.h"
 #include "models/live_build.h"
 #include "models/source_list_model.h"
 #include "models/steps_model.h"
@@ -60,6 +62,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     tabs_ = new QTabWidget(this);
     tabs_->addTab(stepsSplit, tr("&Steps"));
     tabs_->addTab(browser_, tr("Cache &browser"));
+    auto* compare = new CompareView(this);
+    tabs_->addTab(compare, tr("C&ompare"));
+    tabs_->addTab(new HistoryView(this), tr("Histor&y"));
+    connect(compare, &CompareView::compareRequested, this, [this, compare](int runs) {
+        compare->start(buildPanel_->request(), sources_->enabledSpecs(), runs);
+    });
 
     auto* center = new QWidget(this);
     auto* centerLayout = new QVBoxLayout(center);
