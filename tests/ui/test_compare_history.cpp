@@ -12,6 +12,7 @@
 #include <QBoxPlotSeries>
 #include <QBoxSet>
 #include <QChart>
+#include <QDir>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -117,6 +118,31 @@ private slots:
         QCOMPARE(compare->runsTable()->rowCount(), 2 * compare->runsBox()->value());
         QTest::qWait(50);
         screenshot(&window, QStringLiteral("main-window-compare.png"));
+    }
+
+    // Cancel stops the running build promptly; its temporary data dir goes with it.
+    void cancelCompare()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        qputenv("TMPDIR", tmp.path().toUtf8());
+        MainWindow window;
+        window.show();
+        QSignalSpy imported(&window, &MainWindow::importsFinished);
+        window.openDemo(kDemoDir);
+        QVERIFY(imported.wait(30000));
+        auto* compare = window.findChild<CompareView*>();
+        compare->runsBox()->setValue(20);
+        QSignalSpy finished(compare, &CompareView::compareFinished);
+        QSignalSpy cancelled(compare, &CompareView::compareCancelled);
+        QTest::mouseClick(compare->runButton(), Qt::LeftButton);
+        QTest::mouseClick(compare->cancelButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!cancelled.isEmpty(), 30000);
+        QVERIFY(finished.isEmpty());
+        QVERIFY(compare->runButton()->isEnabled());
+        QVERIFY(!compare->cancelButton()->isEnabled());
+        QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+        qunsetenv("TMPDIR");
     }
 
     void historyDiffOfTwoBuilds()

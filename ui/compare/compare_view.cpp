@@ -173,6 +173,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     connect(worker_, &CompareWorker::cancelled, this, [this] {
         setRunning(false);
         status_->setText(tr("Compare cancelled."));
+        emit compareCancelled();
     });
 }
 

@@ -46,6 +46,7 @@ signals:
     void compareRequested(int runs);
     void compareFinished();
     void compareFailed(const QString& error);
+    void compareCancelled();
 
 private:
     void setRunning(bool running);
