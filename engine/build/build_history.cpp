@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <random>
 
 namespace cachescope::build {
@@ -101,6 +102,26 @@ StepDiff compareSteps(const HistoryStep* a, const HistoryStep* b)
         d.durationDeltaMs = b->durationMs - a->durationMs;
     }
     return d;
+}
+
+// Atomic for readers (temp file + rename) but not flushed to disk: a record lost to a power cut
+// costs little, while an fsync would cost every build a few milliseconds.
+void writeRecordFile(const fs::path& file, const std::string& text)
+{
+    const fs::path tmp = temporarySibling(file);
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    std::error_code ec;
+    if (!out) {
+        fs::remove(tmp, ec);
+        throw Error("cannot write " + tmp.string());
+    }
+    fs::rename(tmp, file, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw Error("cannot rename " + tmp.string() + " to " + file.filename().string() + ": " + ec.message());
+    }
 }
 
 } // namespace
@@ -229,7 +250,7 @@ fs::path writeBuildRecord(const fs::path& dataDir, BuildRecord& record)
     const fs::path file = dir / (record.id + ".json");
     try {
         fs::create_directories(dir);
-        writeFileAtomic(file, buildRecordJson(record).dump(1) + "\n");
+        writeRecordFile(file, buildRecordJson(record).dump(1) + "\n");
     } catch (const std::exception& e) {
         throw Error("build history " + file.string() + ": " + e.what());
     }

@@ -1,6 +1,7 @@
 #pragma once
 // Build history: every BuildSession run, ok or failed, leaves one JSON record in
-// <dataDir>/history/builds/ (written atomically; the newest kMaxBuildRecords are kept). The History
+// <dataDir>/history/builds/ (temp file + rename: readers never see half a record; the newest
+// kMaxBuildRecords are kept). The History
 // view lists them and diffs two builds step by step. (<dataDir>/history/<hex>/ holds the dry runs'
 // context manifests; the two never share a folder.)
 #include "build/build_session.h"
