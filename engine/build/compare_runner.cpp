@@ -80,9 +80,19 @@ std::map<std::string, double> stepMedians(const std::vector<CompareSample>& samp
 nlohmann::ordered_json samplesJson(const std::vector<CompareSample>& v)
 {
     nlohmann::ordered_json a = nlohmann::ordered_json::array();
-    for (const auto& s : v)
-        a.push_back({{"seconds", s.seconds}, {"bytesPulled", s.bytesPulled}, {"stepsCached", s.stepsCached},
-                     {"stepsRun", s.stepsRun}});
+    for (const auto& s : v) {
+        nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+        for (const auto& st : s.steps)
+            steps.push_back({{"name", st.name},
+                             {"cached", st.state == StepOutcome::State::Cached ||
+                                            st.state == StepOutcome::State::NotEvaluated},
+                             {"durationMs", st.duration.count()}});
+        a.push_back({{"seconds", s.seconds},
+                     {"bytesPulled", s.bytesPulled},
+                     {"stepsCached", s.stepsCached},
+                     {"stepsRun", s.stepsRun},
+                     {"steps", std::move(steps)}});
+    }
     return a;
 }
 

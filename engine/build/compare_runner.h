@@ -93,7 +93,8 @@ public:
 CompareReport runCompare(const CompareOptions& options, const CompareProgressSink& progress = {});
 
 // The --report JSON (README "compare"): context, cacheFrom, runs, withoutImport/withImport with
-// samples, medianSeconds, spreadSeconds; ratio, helped, verdict, savedSeconds, savedPercent, steps.
+// samples (each with its steps), medianSeconds, spreadSeconds; ratio, helped, verdict, savedSeconds,
+// savedPercent, and per-step medians.
 nlohmann::ordered_json compareReportJson(const CompareOptions& options, const CompareReport& report);
 
 } // namespace cachescope::build

@@ -103,6 +103,8 @@ private slots:
         const auto j = compareReportJson(CompareOptions{}, r);
         QCOMPARE(j["steps"].size(), std::size_t(4));
         QCOMPARE(j["withImport"]["samples"].size(), std::size_t(2));
+        QCOMPARE(j["withoutImport"]["samples"][1]["steps"][2]["durationMs"].get<int>(), 500);
+        QCOMPARE(j["withImport"]["samples"][0]["steps"][1]["cached"].get<bool>(), true);
         QCOMPARE(j["helped"].get<bool>(), true);
     }
 
