@@ -64,10 +64,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     tabs_->addTab(browser_, tr("Cache &browser"));
     auto* compare = new CompareView(this);
     tabs_->addTab(compare, tr("C&ompare"));
-    tabs_->addTab(new HistoryView(this), tr("Histor&y"));
+    auto* history = new HistoryView(this);
+    tabs_->addTab(history, tr("Histor&y"));
     connect(compare, &CompareView::compareRequested, this, [this, compare](int runs) {
         compare->start(buildPanel_->request(), sources_->enabledSpecs(), runs);
     });
+    connect(worker_, &EngineWorker::buildFinished, history, &HistoryView::refresh); // each build adds a record
 
     auto* center = new QWidget(this);
     auto* centerLayout = new QVBoxLayout(center);

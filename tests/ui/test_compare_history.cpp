@@ -7,6 +7,7 @@
 #include "demo_project.h"
 #include "history/history_view.h"
 #include "main_window.h"
+#include "support/screenshot.h"
 
 #include <QBarSet>
 #include <QBoxPlotSeries>
@@ -33,12 +34,6 @@ const QString kDemoDir = QStringLiteral(CACHESCOPE_SOURCE_DEMO_DIR);
 QString screenshotDir()
 {
     return qEnvironmentVariable("CACHESCOPE_SCREENSHOT_DIR");
-}
-
-void screenshot(QWidget* w, const QString& name)
-{
-    if (!screenshotDir().isEmpty())
-        QVERIFY(w->grab().save(screenshotDir() + QLatin1Char('/') + name));
 }
 
 int rowContaining(QTableWidget* table, int column, const QString& text)
@@ -117,7 +112,7 @@ private slots:
                  qPrintable(verdict));
         QCOMPARE(compare->runsTable()->rowCount(), 2 * compare->runsBox()->value());
         QTest::qWait(50);
-        screenshot(&window, QStringLiteral("main-window-compare.png"));
+        test::screenshot(&window, QStringLiteral("main-window-compare.png"));
     }
 
     // Cancel stops the running build promptly; its temporary data dir goes with it.
@@ -193,7 +188,7 @@ private slots:
         QVERIFY2(history->diffSummary()->text().contains(QStringLiteral("steps changed")),
                  qPrintable(history->diffSummary()->text()));
         QTest::qWait(50);
-        screenshot(&window, QStringLiteral("main-window-history.png"));
+        test::screenshot(&window, QStringLiteral("main-window-history.png"));
     }
 
 private:

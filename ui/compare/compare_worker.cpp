@@ -36,6 +36,7 @@ void CompareWorker::start(const BuildRequest& request, const QStringList& cacheS
             build::CompareOptions o;
             o.build = buildOptionsFor(request, cacheSpecs);
             o.build.cancel = token;
+            o.build.registryOptions.cancelled = [token] { return token.stop_requested(); }; // transfers stop too
             o.runs = runs;
             const int total = 1 + 2 * runs;
             int done = 0;

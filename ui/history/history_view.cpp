@@ -50,6 +50,13 @@ QString whatChanged(const build::StepDiff& d)
     return what.join(QStringLiteral(", "));
 }
 
+// Seconds with two decimals; a difference that rounds to nothing reads 0.00, not -0.00.
+QString seconds(std::int64_t ms)
+{
+    const QString text = QString::number(ms / 1000.0, 'f', 2);
+    return text == QStringLiteral("-0.00") ? QStringLiteral("0.00") : text;
+}
+
 QString localTime(const std::string& iso)
 {
     const QDateTime t = QDateTime::fromString(QString::fromStdString(iso), Qt::ISODateWithMs);
@@ -191,14 +198,14 @@ void HistoryView::showDiff()
                           .arg(d.changedSteps())
                           .arg(d.steps.size())
                           .arg(d.totalDeltaMs >= 0 ? QStringLiteral("+") : QString())
-                          .arg(d.totalDeltaMs / 1000.0, 0, 'f', 2));
+                          .arg(seconds(d.totalDeltaMs)));
     QColor changedBackground = palette().color(QPalette::Highlight); // a tint readable on light and dark palettes
     changedBackground.setAlpha(60);
     for (const build::StepDiff& s : d.steps) {
         const int row = diff_->rowCount();
         diff_->insertRow(row);
         const QStringList cells{QString::fromStdString(s.name()), stepCell(s.a), stepCell(s.b),
-                                s.a && s.b ? QString::number(s.durationDeltaMs / 1000.0, 'f', 2) : QString(),
+                                s.a && s.b ? seconds(s.durationDeltaMs) : QString(),
                                 whatChanged(s)};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
