@@ -140,13 +140,7 @@ class TestBuildFixtures : public QObject {
 
     QTemporaryDir home_;
 
-    fs::path fresh(const QString& name)
-    {
-        const fs::path p = fs::path(home_.path().toStdString()) / name.toStdString();
-        fs::remove_all(p);
-        fs::create_directories(p);
-        return p;
-    }
+    fs::path fresh(const QString& name) { return test::freshDir(home_.path(), name.toStdString()); }
 
 private slots:
     void initTestCase()
