@@ -1,6 +1,7 @@
 #include "build/build_session.h"
 
 #include "solver/build_context.h"
+#include "solver/file_detail.h"
 #include "solver/stat_cache.h"
 #include "solver/target_graph.h"
 
@@ -195,6 +196,7 @@ private:
     std::vector<MatchSource> sources_;
     std::map<std::string, std::unique_ptr<cache::BlobProvider>> providers_;
     ContentKeys content_;
+    std::string contextManifest_; // JSON of this build's context manifest ("" without context inputs)
     std::vector<NodeMatch> matches_;
     std::vector<NodeState> states_;
     std::map<int, int> vertexByNode_;
@@ -324,6 +326,10 @@ void Runner::run()
         context.emplace(scanBuildContext(o_.contextDir, ignore_, StatCache::defaultFile(o_.contextDir, dataDir_)));
     content_ = contextContentKeys(graph_, context ? &*context : nullptr);
     if (context) {
+        // The file list behind the context keys: kept in the history and carried by --cache-to exports.
+        contextManifest_ = recordBuildManifest(dataDir_, o_.contextDir,
+                                               o_.dockerfile.empty() ? o_.contextDir / "Dockerfile" : o_.dockerfile,
+                                               graph_, content_, *context);
         try {
             context->saveStatCache();
         } catch (const Error&) {
@@ -1120,6 +1126,7 @@ void Runner::exportCaches(const cache::ExportGraph& eg, bool failed)
             if (o_.cancel.stop_requested())
                 throw Cancelled();
         };
+        eo.contextManifest = contextManifest_;
         const cache::CacheExportReport r = cache::exportCache(g, spec, eo);
         if (o_.cancel.stop_requested())
             throw Cancelled(); // also when ignore-error=true turned the cancel into a warning

@@ -38,7 +38,7 @@ CacheExportReport exportCache(const ExportGraph& graph, const CacheExportSpec& s
             return report;
         }
         checkCompression(cache, spec.compression);
-        const CacheBlobs blobs = writeCacheBlobs(cache, spec.ociMediaTypes, spec.imageManifest);
+        const CacheBlobs blobs = writeCacheBlobs(cache, spec.ociMediaTypes, spec.imageManifest, options.contextManifest);
         report.config = blobs.config;
         if (spec.type == "local") {
             say("exporting cache to client directory");

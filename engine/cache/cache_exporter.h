@@ -25,6 +25,9 @@ struct CacheExportOptions {
     // Credentials, retries, parallelism and cancel of the registry target; `insecure` is also set
     // when the spec says registry.insecure=true.
     registry::RegistryOptions registry;
+    // The build's context manifest JSON (cache/context_manifest.h), written as an extra blob so a
+    // dry run elsewhere can name the files behind a context miss; "" for none.
+    std::string contextManifest;
 };
 
 struct CacheExportReport {

@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/go_json.h"
+#include "cache/context_manifest.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 
@@ -23,7 +24,8 @@ std::string compressionName(media::Compression c)
 
 } // namespace
 
-CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool imageManifest)
+CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool imageManifest,
+                           std::string_view contextManifest)
 {
     if (imageManifest && !ociMediaTypes)
         throw Error("invalid configuration for remote cache, OCI mediatypes are required for image-manifest "
@@ -42,6 +44,8 @@ CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool
                                                : media::toDockerLayerType(l.descriptor.mediaType);
         out.layers.push_back(std::move(l));
     }
+    if (!contextManifest.empty())
+        out.extras.push_back({contextManifestDescriptor(contextManifest), std::string(contextManifest)});
 
     if (imageManifest) {
         oci::Manifest m;
@@ -49,6 +53,8 @@ CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool
         m.config = out.config;
         for (const auto& l : out.layers)
             m.layers.push_back(l.descriptor);
+        for (const auto& e : out.extras)
+            m.layers.push_back(e.descriptor);
         out.manifestBytes = goJson(m.toJson());
         out.manifest.mediaType = m.mediaType;
     } else {
@@ -56,7 +62,9 @@ CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool
         idx.mediaType = std::string(ociMediaTypes ? media::OciIndex : media::DockerManifestList);
         for (const auto& l : out.layers)
             idx.manifests.push_back(l.descriptor);
-        idx.manifests.push_back(out.config);
+        for (const auto& e : out.extras)
+            idx.manifests.push_back(e.descriptor);
+        idx.manifests.push_back(out.config); // last, as BuildKit writes it
         out.manifestBytes = goJson(idx.toJson());
         out.manifest.mediaType = idx.mediaType;
     }

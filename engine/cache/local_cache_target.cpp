@@ -24,6 +24,8 @@ oci::Descriptor writeLocalCache(const CacheBlobs& blobs, const std::filesystem::
                 l.source->fetch(l.descriptor, layout.blobs());
             say("writing layer " + l.descriptor.digest.str());
         }
+        for (const auto& e : blobs.extras)
+            layout.blobs().put(e.bytes, e.descriptor.mediaType);
         layout.blobs().put(blobs.configBytes, blobs.config.mediaType);
         say("writing config " + blobs.config.digest.str());
         layout.blobs().put(blobs.manifestBytes, blobs.manifest.mediaType);

@@ -46,6 +46,14 @@ oci::Descriptor pushRegistryCache(const CacheBlobs& blobs, const std::string& re
         for (const auto& l : blobs.layers)
             say("writing layer " + l.descriptor.digest.str());
 
+        // Extra blobs (the context manifest) are pushed like layers: a registry checks that every
+        // blob a manifest lists exists.
+        for (const auto& e : blobs.extras) {
+            if (client.headBlob(repo, e.descriptor.digest))
+                continue;
+            stage.put(e.bytes, e.descriptor.mediaType);
+            client.pushBlob(repo, e.descriptor, stage);
+        }
         stage.put(blobs.configBytes, blobs.config.mediaType);
         client.pushBlob(repo, blobs.config, stage);
         say("writing config " + blobs.config.digest.str());

@@ -11,12 +11,34 @@ ContextFileDetail::ContextFileDetail(std::optional<ContextHistory> history,
 {
 }
 
-void ContextFileDetail::addCurrent(const OpGraph& graph, const ContentKeys& keys, ContentTree& context)
+cache::ContextManifest contextManifestOf(const OpGraph& graph, const ContentKeys& keys, ContentTree& context)
 {
+    cache::ContextManifest manifest;
     for (std::size_t n = 0; n < graph.nodes.size(); ++n)
         for (std::size_t i = 0; i < graph.nodes[n].inputs.size(); ++i)
             if (graph.nodes[n].inputs[i].origin == ContentOrigin::Context && keys.byNode[n][i])
-                addToManifest(current_, context, *keys.byNode[n][i]);
+                addToManifest(manifest, context, *keys.byNode[n][i]);
+    return manifest;
+}
+
+std::string recordBuildManifest(const std::filesystem::path& dataDir, const std::filesystem::path& contextDir,
+                                const std::filesystem::path& dockerfile, const OpGraph& graph, const ContentKeys& keys,
+                                ContentTree& context)
+{
+    const cache::ContextManifest manifest = contextManifestOf(graph, keys, context);
+    if (manifest.selectors.empty())
+        return {};
+    try {
+        ContextHistory(dataDir, contextDir, dockerfile).record(manifest);
+    } catch (const std::exception&) {
+        // Only detail for later explanations; the build itself is unaffected.
+    }
+    return manifest.toJson();
+}
+
+void ContextFileDetail::addCurrent(const OpGraph& graph, const ContentKeys& keys, ContentTree& context)
+{
+    current_ = contextManifestOf(graph, keys, context);
 }
 
 const std::vector<ContextFileDetail::Candidate>& ContextFileDetail::candidates()

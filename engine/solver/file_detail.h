@@ -13,6 +13,17 @@
 
 namespace cachescope::solver {
 
+// The context manifest of one build: every context input's selectors and the files they cover.
+cache::ContextManifest contextManifestOf(const OpGraph& graph, const ContentKeys& keys, ContentTree& context);
+
+// For a real build: stores its context manifest in the local history of (contextDir, dockerfile)
+// under dataDir, so a later dry run can name changed files, and returns the manifest's JSON for the
+// build's cache exports ("" when no step reads the context). A history that cannot be written costs
+// only that later detail: it is not an error.
+std::string recordBuildManifest(const std::filesystem::path& dataDir, const std::filesystem::path& contextDir,
+                                const std::filesystem::path& dockerfile, const OpGraph& graph, const ContentKeys& keys,
+                                ContentTree& context);
+
 struct FileDetail {
     std::vector<ChangedFile> files;
     std::string comparedWith; // "local history <file>" or "cache <spec>"
