@@ -1,6 +1,8 @@
 // cachescope-cli build: run a build (BuildSession), or with --dry-run predict every step's cache outcome.
 #include "base/error.h"
+#include "base/files.h"
 #include "build/build_session.h"
+#include "build/local_store.h"
 #include "cache/cache_spec.h"
 #include "build_flags.h"
 #include "commands.h"
@@ -336,7 +338,9 @@ int buildCommand(const std::vector<std::string>& args)
     if (f.noCache || !f.outputs.empty() || !f.cacheTo.empty() || !f.secrets.empty() || !f.ssh.empty())
         return usageError("--no-cache, --output, --cache-to, --secret and --ssh do not apply to --dry-run");
     try {
-        const auto report = cachescope::solver::dryRun(o);
+        // Earlier real builds on this machine serve steps too (BuildKit's daemon-local state).
+        const cachescope::build::LocalStore local(o.dataDir.empty() ? cachescope::defaultDataDir() : o.dataDir);
+        const auto report = cachescope::solver::dryRun(o, &local);
         const auto json = cachescope::solver::dryRunJson(report);
         if (progress == "json")
             std::cout << json.dump(2) << "\n";

@@ -11,6 +11,13 @@ public:
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// A caller's std::stop_token stopped the operation; the message names the operation ("dry run
+// cancelled"). Callers that cancel tell it from a failure by this type.
+class OperationCancelled : public Error {
+public:
+    explicit OperationCancelled(const std::string& message) : Error(message) {}
+};
+
 // Prefixes an error with the context it happened in ("local cache /x: " + cause).
 [[noreturn]] inline void rethrowWithContext(const std::string& context, const std::exception& cause)
 {

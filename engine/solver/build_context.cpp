@@ -20,9 +20,10 @@ dockerfile::DockerIgnore readDockerIgnore(const fs::path& contextDir)
 }
 
 ContentTree scanBuildContext(const fs::path& contextDir, const dockerfile::DockerIgnore& ignore,
-                             const fs::path& statCacheFile)
+                             const fs::path& statCacheFile, std::stop_token cancel)
 {
     ScanOptions o;
+    o.cancel = std::move(cancel);
     o.mode = ScanMode::BuildContext;
     o.statCacheFile = statCacheFile;
     if (!ignore.empty())

@@ -5,6 +5,7 @@
 #include "solver/content_hash.h"
 
 #include <filesystem>
+#include <stop_token>
 
 namespace cachescope::solver {
 
@@ -12,8 +13,9 @@ namespace cachescope::solver {
 dockerfile::DockerIgnore readDockerIgnore(const std::filesystem::path& contextDir);
 
 // Scans the context for content keys. With a stat cache file, unchanged files are not read again
-// (call saveStatCache() on the result afterwards).
+// (call saveStatCache() on the result afterwards). `cancel` stops the scan and later hashing of the
+// tree (OperationCancelled).
 ContentTree scanBuildContext(const std::filesystem::path& contextDir, const dockerfile::DockerIgnore& ignore,
-                             const std::filesystem::path& statCacheFile = {});
+                             const std::filesystem::path& statCacheFile = {}, std::stop_token cancel = {});
 
 } // namespace cachescope::solver

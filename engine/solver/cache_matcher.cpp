@@ -47,6 +47,8 @@ ContentKeys contextContentKeys(const OpGraph& graph, ContentTree* context)
                 continue;
             try {
                 keys.byNode[n][i] = context->contentKey(node.cacheMaps[0].deps[i].contentSelectors);
+            } catch (const OperationCancelled&) {
+                throw;
             } catch (const Error& e) {
                 throw Error(node.displayName + ": build context: " + e.what());
             }

@@ -178,6 +178,7 @@ oci::Digest hashFile(const Record& r, std::vector<char>& buffer)
 
 struct ContentTree::Impl {
     ScanOptions options;
+    std::string rootFs; // for messages
     std::optional<StatCache> statCache;
     std::int64_t scanStartNs = 0;
     std::size_t statHits = 0;
@@ -245,6 +246,7 @@ struct ContentTree::Impl {
     void walk(Records& into, const std::string& dirFs, const std::string& rel,
               std::vector<std::pair<std::string, std::string>>* subdirs = nullptr)
     {
+        throwIfCancelled();
         DIR* dir = ::opendir(dirFs.c_str());
         if (!dir)
             throw Error(dirFs + ": cannot list directory: " + std::strerror(errno));
@@ -274,6 +276,12 @@ struct ContentTree::Impl {
                     walk(into, childFs, childRel);
             }
         }
+    }
+
+    void throwIfCancelled() const
+    {
+        if (options.cancel.stop_requested())
+            throw OperationCancelled("scan of " + rootFs + " cancelled");
     }
 
     // Hashes every pending regular file whose key is `key` or lies below it, on a few threads.
@@ -310,7 +318,7 @@ struct ContentTree::Impl {
             std::vector<char> buffer(1 << 20);
             for (;;) {
                 std::size_t i = next.fetch_add(1);
-                if (i >= pending.size())
+                if (i >= pending.size() || options.cancel.stop_requested())
                     return;
                 try {
                     Record& r = *pending[i];
@@ -331,6 +339,7 @@ struct ContentTree::Impl {
         worker();
         for (auto& t : pool)
             t.join();
+        throwIfCancelled();
         if (!error.empty())
             throw Error(error);
         if (statCache)
@@ -590,6 +599,7 @@ ContentTree ContentTree::scan(const fs::path& root, ScanOptions options)
     auto impl = std::make_unique<Impl>();
     impl->options = std::move(options);
     const std::string rootPath = root.string();
+    impl->rootFs = rootPath;
     struct stat st {};
     if (::stat(rootPath.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw Error(rootPath + ": not a directory");
@@ -646,6 +656,7 @@ ContentTree ContentTree::scan(const fs::path& root, ScanOptions options)
         for (auto& t : pool)
             t.join();
     }
+    impl->throwIfCancelled();
     if (!error.empty())
         throw Error(error);
     for (auto& part : parts)

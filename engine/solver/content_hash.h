@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +59,9 @@ struct ScanOptions {
     // Files changed less than this long before the scan started are not stored in the stat cache
     // (timestamp granularity: a second change within one tick would leave the stat unchanged).
     std::int64_t racyWindowNs = 2'000'000'000;
+    // Polled per directory listed and per file hashed (also by later checksum calls of the tree):
+    // when stop is requested, the scan or checksum throws OperationCancelled.
+    std::stop_token cancel;
 };
 
 // One entry of a tree as a selector covers it (for context manifests).

@@ -19,6 +19,7 @@
 #include "solver/platform.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -101,13 +102,25 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
     po.fileName = dfPath.filename().string();
     const dockerfile::Dockerfile df = dockerfile::parseDockerfile(readFile(dfPath), po);
 
+    const auto checkCancel = [&] {
+        if (options.cancel.stop_requested())
+            throw OperationCancelled("dry run of " + options.contextDir.string() + " cancelled");
+    };
+    checkCancel();
+
     // Cache import runs while the Dockerfile is planned, as BuildKit starts it in the background.
     std::vector<cache::ImportedCache> imported;
+    // The caller's stop token and its registry callback both stop registry transfers (import, images).
+    const std::function<bool()> cancelled = [token = options.cancel, also = options.registryOptions.cancelled] {
+        return token.stop_requested() || (also && also());
+    };
     std::jthread importer([&] {
-        imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory(options.registryOptions.cancelled));
+        imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory(cancelled));
     });
 
-    ImageResolver resolver(options.buildContexts, options.registryOptions);
+    registry::RegistryOptions resolveOptions = options.registryOptions;
+    resolveOptions.cancelled = cancelled;
+    ImageResolver resolver(options.buildContexts, resolveOptions);
     TargetGraph target = planTargetGraph(df, po.fileName, options.target, options.buildArgs, options.platform, resolver);
     const dockerfile::BuildPlan& plan = target.plan;
     const OpGraph& graph = target.graph;
@@ -117,7 +130,8 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
     if (graph.context >= 0)
         context.emplace(scanBuildContext(options.contextDir, readDockerIgnore(options.contextDir),
                                          options.keepHistory ? StatCache::defaultFile(options.contextDir, dataDir)
-                                                             : fs::path()));
+                                                             : fs::path(),
+                                         options.cancel));
     const ContentKeys keys = contextContentKeys(graph, context ? &*context : nullptr);
     if (context && options.keepHistory) {
         try {
@@ -128,6 +142,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
     }
 
     importer.join();
+    checkCancel();
     const std::vector<MatchSource> sources = matchSources(imported, local);
     const std::vector<NodeMatch> matches = matchGraph(graph, keys, sources);
     std::optional<ContextHistory> history;
@@ -147,7 +162,8 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
         if (!c.ok)
             failed += (failed.empty() ? "" : "; ") + c.error;
     }
-    const ExplainContext ectx{graph, matches, plan, df, options.buildArgs, sources.size(), failed};
+    PlatformProbe platforms(graph, keys, sources, toOciPlatform(target.targetPlatform));
+    const ExplainContext ectx{graph, matches, plan, df, options.buildArgs, sources.size(), failed, &platforms};
 
     // Steps in plan order: the FROM vertex, then each instruction's nodes (COPY --link has two).
     std::map<std::pair<int, int>, std::vector<int>> byInstruction;
@@ -156,6 +172,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
             byInstruction[{graph.nodes[n].stage, graph.nodes[n].instruction}].push_back(static_cast<int>(n));
     std::set<int> shownImages;
     for (const dockerfile::PlannedStep& ps : plan.steps()) {
+        checkCancel();
         const auto& st = plan.stages[static_cast<std::size_t>(ps.stage)];
         if (ps.instruction < 0) {
             // The image vertex is printed once however many stages use it.
@@ -176,8 +193,16 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
                 if (!sources.empty()) {
                     if (m.manifestKeyFound && m.chainKeyFound)
                         r.explanation = "both image keys (manifest digest, layer chain) are in the cache";
-                    else if (m.chainKeyFound)
-                        r.explanation = "the manifest digest is new, but the layer-chain key matched: not a miss";
+                    else if (m.chainKeyFound) {
+                        const auto other = platforms.otherPlatform(node);
+                        r.explanation = "the manifest digest is new" +
+                                        (other ? " (its manifest key is cached for " + other->platform + ")" : std::string()) +
+                                        ", but the layer-chain key matched: not a miss";
+                    }
+                    else if (const auto other = platforms.otherPlatform(node)) {
+                        r.cause = "platform-differs";
+                        r.explanation = platformDiffers("base image " + st.baseName, *other, platforms.target());
+                    }
                     else if (m.manifestKeyFound)
                         r.explanation = "the manifest key matched";
                     else {
@@ -222,6 +247,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
             report.steps.push_back(std::move(r));
         }
     }
+    checkCancel();
     fileDetail.record(); // a history that cannot be written costs only the next build's file detail
     return report;
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct DryRunOptions {
     // defaultDataDir(). keepHistory=false neither reads nor writes either.
     std::filesystem::path dataDir;
     bool keepHistory = true;
+    // Cooperative cancel: polled while the context is listed and hashed, during registry transfers of
+    // the import, and between steps; dryRun then throws OperationCancelled and writes no history.
+    std::stop_token cancel;
 };
 
 // One op input as it enters the step's cache key: what produces it, the link selector (the paths
@@ -81,7 +85,8 @@ struct DryRunReport {
 };
 
 // Throws Error for bad input (unreadable Dockerfile, syntax error, unknown target, unresolvable
-// image, a COPY source missing from the context). Cache sources that fail are reported, not thrown.
+// image, a COPY source missing from the context), OperationCancelled when options.cancel stopped it.
+// Cache sources that fail are reported, not thrown.
 DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local = nullptr);
 
 nlohmann::ordered_json dryRunJson(const DryRunReport& report);

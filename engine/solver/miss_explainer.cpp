@@ -67,6 +67,13 @@ std::string copySources(const ExplainContext& ctx, const OpNode& node)
 
 } // namespace
 
+std::string platformDiffers(const std::string& what, const PlatformMatch& match, const Platform& target)
+{
+    return "platform differs: " + what + " is cached for " + match.platform +
+           (match.source.empty() ? std::string() : " (in " + match.source + ")") + ", this build is for " +
+           target.str();
+}
+
 Explanation explainNode(const ExplainContext& ctx, int n)
 {
     const OpNode& node = ctx.graph.nodes[static_cast<std::size_t>(n)];
@@ -116,9 +123,14 @@ Explanation explainNode(const ExplainContext& ctx, int n)
         const OpInput& in = node.inputs[i];
         const OpNode& parent = ctx.graph.nodes[static_cast<std::size_t>(in.node)];
         const NodeMatch& pm = ctx.matches[static_cast<std::size_t>(in.node)];
-        if (parent.kind == OpKind::Image && !pm.keyFound)
+        if (parent.kind == OpKind::Image && !pm.keyFound) {
+            if (ctx.platforms)
+                if (const auto other = ctx.platforms->otherPlatform(in.node))
+                    return {"platform-differs",
+                            platformDiffers("base image " + parent.imageName, *other, ctx.platforms->target())};
             return {"base-image-changed", "base image " + parent.imageName + " changed: neither its manifest key (" +
                                               parent.cacheMaps[0].record().str() + ") nor its layer-chain key is in any cache source"};
+        }
         if (parent.kind == OpKind::Local) {
             if (!m.inputContentFound[i])
                 return {"context-changed", "context files changed: the content of " + copySources(ctx, node) +
@@ -130,6 +142,9 @@ Explanation explainNode(const ExplainContext& ctx, int n)
             return {"upstream", "consequence of the miss at " + nameOf(ctx.graph, in.node)};
     }
     if (node.kind == OpKind::Exec) {
+        if (ctx.platforms)
+            if (const auto other = ctx.platforms->otherPlatform(n))
+                return {"platform-differs", platformDiffers("this RUN", *other, ctx.platforms->target())};
         const std::string args = changedBuildArgs(ctx, node);
         if (!args.empty())
             return {"build-arg-changed", args + " is in this RUN's environment, and no cached RUN has it"};

@@ -6,6 +6,7 @@
 #include "dockerfile/stages.h"
 #include "solver/cache_matcher.h"
 #include "solver/op_graph.h"
+#include "solver/platform_probe.h"
 
 #include <map>
 #include <string>
@@ -15,7 +16,7 @@ namespace cachescope::solver {
 struct Explanation {
     std::string cause; // "", "no-source", "base-image-changed", "context-changed", "build-arg-changed",
                        // "definition-changed", "upstream", "key-only", "blob-missing", "stage-output",
-                       // "not-evaluated"
+                       // "not-evaluated", "platform-differs"
     std::string text;
 };
 
@@ -27,7 +28,12 @@ struct ExplainContext {
     const std::map<std::string, std::string>& buildArgs;
     std::size_t usableSources = 0;
     std::string sourcesNote; // e.g. "2 sources failed to import: …"
+    // Tells a cache built for another platform from a changed definition; null: not checked.
+    PlatformProbe* platforms = nullptr;
 };
+
+// "platform differs: <what> is cached for linux/amd64 (in <source>), this build is for linux/arm64".
+std::string platformDiffers(const std::string& what, const PlatformMatch& match, const Platform& target);
 
 Explanation explainNode(const ExplainContext& ctx, int node);
 

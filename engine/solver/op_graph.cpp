@@ -18,15 +18,6 @@ using dockerfile::PlannedStage;
 using dockerfile::RunInstruction;
 using dockerfile::RunMount;
 
-Platform toOciPlatform(const dockerfile::Platform& p)
-{
-    Platform out;
-    out.os = p.os;
-    out.architecture = p.architecture;
-    out.variant = p.variant;
-    out.osVersion = p.osVersion;
-    return out;
-}
 
 std::optional<std::uint32_t> parseId(const std::string& s)
 {

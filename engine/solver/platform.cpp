@@ -28,4 +28,14 @@ Platform defaultPlatform()
     return p;
 }
 
+Platform toOciPlatform(const dockerfile::Platform& p)
+{
+    Platform out;
+    out.os = p.os;
+    out.architecture = p.architecture;
+    out.variant = p.variant;
+    out.osVersion = p.osVersion;
+    return out;
+}
+
 } // namespace cachescope::solver

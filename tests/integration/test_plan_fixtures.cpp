@@ -3,13 +3,15 @@
 // miss of every step equals what BuildKit v0.24 did (a hit is CACHED, or DONE with rawjson_cached_ever
 // = true; FROM rows are not steps). Registry and inline variants, and the base image, are served by a
 // real docker-registry; the Dockerfiles' 127.0.0.1:5055/library/busybox:latest is mapped to it with a
-// docker-image:// named context (same manifest digest). rebuild-same-daemon is skipped: it is served by
-// the daemon's local store, which comes with real builds.
+// docker-image:// named context (same manifest digest). rebuild-same-daemon is planned against the local
+// store of a real cold build of the same context (BuildKit's daemon-local state): every step from "local".
 //
 // Steps whose outcome depends on executing a builder stage (COPY --from after a builder that misses)
 // are not guessed: they must be reported as depending on the stage output.
 #include "base/error.h"
 #include "base/files.h"
+#include "build/build_session.h"
+#include "build/local_store.h"
 #include "oci/oci_layout.h"
 #include "registry/layout_transfer.h"
 #include "registry/registry_client.h"
@@ -108,8 +110,6 @@ private slots:
         QTest::addColumn<QString>("run");
         for (const auto& fixture : test::fixtureNames())
             for (const auto& [run, rows] : readStatus(fixture)) {
-                if (run == "rebuild-same-daemon")
-                    continue; // needs the daemon-local store (real builds)
                 QTest::newRow((fixture + "/" + run).c_str())
                     << QString::fromStdString(fixture) << QString::fromStdString(run);
             }
@@ -140,7 +140,21 @@ private slots:
                                            : "type=registry,ref=" + registry_.host() + "/ref/" + fx + ":" + tag;
             o.cacheFrom.push_back(cache::parseCacheSpec(spec));
         }
-        const solver::DryRunReport report = solver::dryRun(o);
+        std::optional<build::LocalStore> local;
+        if (r == "rebuild-same-daemon") {
+            // The same build again on the same machine: a real cold build fills the local store first.
+            const fs::path data = fs::path(data_.path().toStdString()) / ("daemon-" + fx);
+            build::BuildOptions b;
+            b.contextDir = o.contextDir;
+            b.dataDir = data;
+            b.buildContexts = o.buildContexts;
+            const build::BuildResult cold = build::BuildSession(b).run();
+            QVERIFY2(cold.ok, cold.error.c_str());
+            local.emplace(data);
+            o.dataDir = data;
+            spec = "local";
+        }
+        const solver::DryRunReport report = solver::dryRun(o, local ? &*local : nullptr);
         for (const auto& s : report.sources)
             QVERIFY2(s.ok, s.error.c_str());
 
@@ -249,7 +263,62 @@ private slots:
         }
     }
 
+    // A cache BuildKit built for linux/amd64, planned for linux/arm64: the first RUN misses because
+    // its key carries the platform, and the explanation names both platforms. The file ops below the
+    // base image (no platform in their keys) still hit through the layer-chain key.
+    void platformDiffers()
+    {
+        solver::DryRunOptions o;
+        o.contextDir = bk() / "01-single-stage" / "context";
+        o.buildContexts["127.0.0.1:5055/library/busybox:latest"] =
+            "docker-image://" + registry_.host() + "/library/busybox:latest";
+        o.cacheFrom.push_back(cache::parseCacheSpec("type=local,src=" + test::cacheVariant("01-single-stage", "local-max").string() +
+                                                    ",tag=" + test::variantTag("local-max")));
+        o.dataDir = fs::path(data_.path().toStdString()) / "platform";
+        o.platform = "linux/arm64";
+        const solver::DryRunReport arm = solver::dryRun(o);
+        QCOMPARE(QString::fromStdString(arm.platform), QString("linux/arm64"));
+        std::map<std::string, const solver::StepResult*> byPrefix;
+        for (const auto& s : arm.steps)
+            byPrefix[s.name.substr(0, 5)] = &s;
+        QVERIFY2(byPrefix["[1/6]"]->explanation.find("cached for linux/amd64") != std::string::npos,
+                 byPrefix["[1/6]"]->explanation.c_str());
+        QVERIFY(byPrefix["[2/6]"]->cached);
+        QVERIFY(byPrefix["[3/6]"]->cached);
+        const solver::StepResult& run = *byPrefix["[4/6]"];
+        QVERIFY(!run.cached);
+        QCOMPARE(QString::fromStdString(run.cause), QString("platform-differs"));
+        QVERIFY2(run.explanation.find("cached for linux/amd64") != std::string::npos &&
+                     run.explanation.find("this build is for linux/arm64") != std::string::npos,
+                 run.explanation.c_str());
+        QCOMPARE(QString::fromStdString(byPrefix["[6/6]"]->cause), QString("upstream"));
+
+        // The same cache for the platform it was built for: no platform cause anywhere.
+        o.platform = "linux/amd64";
+        const solver::DryRunReport amd = solver::dryRun(o);
+        for (const auto& s : amd.steps) {
+            QVERIFY2(s.cause != "platform-differs", s.explanation.c_str());
+            QVERIFY2(s.isFrom || s.cached, s.name.c_str());
+        }
+    }
+
+    // A stop requested before or while planning ends the dry run with OperationCancelled and no history.
+    void cancelStopsTheDryRun()
+    {
+        solver::DryRunOptions o;
+        o.contextDir = bk() / "01-single-stage" / "context";
+        o.buildContexts["127.0.0.1:5055/library/busybox:latest"] =
+            "docker-image://" + registry_.host() + "/library/busybox:latest";
+        o.dataDir = fs::path(data_.path().toStdString()) / "cancel";
+        std::stop_source stop;
+        o.cancel = stop.get_token();
+        stop.request_stop();
+        QVERIFY_THROWS_EXCEPTION(OperationCancelled, solver::dryRun(o));
+        QVERIFY(!fs::exists(o.dataDir / "history"));
+    }
+
 private:
+    QTemporaryDir data_;
     test::RegistryLauncher registry_;
 };
 

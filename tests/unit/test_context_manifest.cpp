@@ -102,6 +102,25 @@ private slots:
             fs::remove_all(e.path());
     }
 
+    // The dry run's stop token reaches the context scan: listing stops, and so does the lazy hashing
+    // of a tree scanned before the stop.
+    void cancelStopsScanAndHashing()
+    {
+        const fs::path ctx = dir() / "cancel-ctx";
+        write(ctx / "a.txt", "alpha\n");
+        write(ctx / "sub" / "b.txt", "bravo\n");
+        std::stop_source stop;
+        ScanOptions o;
+        o.cancel = stop.get_token();
+        ContentTree tree = ContentTree::scan(ctx, o);
+        stop.request_stop();
+        QVERIFY_THROWS_EXCEPTION(OperationCancelled, tree.checksum(ContentSelector::of("/a.txt")));
+        QVERIFY_THROWS_EXCEPTION(OperationCancelled, ContentTree::scan(ctx, o));
+        // Without a stop the same tree hashes.
+        ContentTree again = ContentTree::scan(ctx);
+        QVERIFY(!again.checksum(ContentSelector::of("/a.txt")).empty());
+    }
+
     void changedFilesAgainstLocalHistory()
     {
         const fs::path ctx = dir() / "ctx";
