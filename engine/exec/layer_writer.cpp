@@ -1,5 +1,7 @@
 #include "exec/layer_writer.h"
 
+#include "exec/parallel_gzip.h"
+
 #include "base/error.h"
 #include "exec/archive_handle.h"
 #include "exec/unique_fd.h"
@@ -83,20 +85,20 @@ private:
     std::uint64_t size_ = 0;
 };
 
-// Compresses the tar stream with libarchive's filters ("raw" format: one unnamed stream).
+// Compresses the tar stream: gzip as parallel members (exec/parallel_gzip.h; libarchive's gzip filter
+// uses one core), zstd with libarchive's filter ("raw" format: one unnamed stream, zstd's own workers).
 class Compressor {
 public:
     Compressor(Compression compression, int level, int threads, BlobFile& out) : out_(out)
     {
+        if (compression == Compression::Gzip) {
+            gzip_ = std::make_unique<ParallelGzip>(level, static_cast<unsigned>(std::max(threads, 0)),
+                                                   [this](const void* data, std::size_t size) { out_.write(data, size); });
+            return;
+        }
         a_.reset(archive_write_new());
         archive* a = a_.get();
-        if (compression == Compression::Gzip) {
-            archive_write_add_filter_gzip(a);
-            // Reproducible: no name and no timestamp in the gzip header.
-            archive_write_set_filter_option(a, "gzip", "timestamp", nullptr);
-            if (level >= 0)
-                setOption("gzip", "compression-level", std::to_string(level));
-        } else {
+        {
             if (archive_write_add_filter_zstd(a) != ARCHIVE_OK)
                 throw Error(std::string("zstd: ") + detail::archiveMessage(a));
             if (level >= 0)
@@ -119,16 +121,21 @@ public:
     }
     ~Compressor()
     {
+        gzip_.reset();   // drops what was not closed
         discard_ = true; // freeing an unclosed archive flushes it: nothing may reach the blob then
         a_.reset();
     }
     void write(const void* data, std::size_t size)
     {
+        if (gzip_)
+            return gzip_->write(data, size);
         if (archive_write_data(a_.get(), data, size) < 0)
             fail();
     }
     void close()
     {
+        if (gzip_)
+            return gzip_->close();
         if (archive_write_close(a_.get()) != ARCHIVE_OK)
             fail();
     }
@@ -160,6 +167,7 @@ private:
     }
 
     BlobFile& out_;
+    std::unique_ptr<ParallelGzip> gzip_;
     std::exception_ptr pending_;
     bool discard_ = false;
     detail::ArchiveWriter a_;

@@ -1,6 +1,7 @@
 #pragma once
 // A diff directory becomes a layer blob: tar (PAX, sorted names) -> gzip | zstd | nothing,
-// streamed into the content store while hashing both the tar (diffID) and the blob.
+// streamed into the content store while hashing both the tar (diffID) and the blob. Both compressors
+// use every core: zstd its own workers, gzip independent 1 MiB members (exec/parallel_gzip.h).
 #include "exec/owner.h"
 #include "exec/whiteout.h"
 #include "oci/content_store.h"
@@ -16,7 +17,7 @@ namespace cachescope::exec {
 struct LayerWriterOptions {
     oci::media::Compression compression = oci::media::Compression::Gzip;
     int level = -1;      // compressor's own default when < 0 (gzip 6, zstd 3)
-    int threads = 0;     // zstd workers; 0 = one per core, 1 = none
+    int threads = 0;     // compression workers (gzip members, zstd); 0 = one per core
     bool ociMediaTypes = true;
     WhiteoutFormat whiteouts = WhiteoutFormat::Overlay;
     OwnerMap owners;     // how on-disk owners become layer owners

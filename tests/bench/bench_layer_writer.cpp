@@ -131,6 +131,8 @@ void peakRss(benchmark::State& state, oci::media::Compression c)
 } // namespace
 
 BENCHMARK_CAPTURE(writer, gzip_default, oci::media::Compression::Gzip, 0)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+// One gzip worker: the single-threaded compressor this writer had before gzip members went parallel.
+BENCHMARK_CAPTURE(writer, gzip_1thread, oci::media::Compression::Gzip, 1)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 BENCHMARK_CAPTURE(writer, zstd_threads, oci::media::Compression::Zstd, 0)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 BENCHMARK_CAPTURE(writer, zstd_1thread, oci::media::Compression::Zstd, 1)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 BENCHMARK_CAPTURE(writer, uncompressed, oci::media::Compression::Uncompressed, 0)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
