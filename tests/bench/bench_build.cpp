@@ -26,7 +26,6 @@
 #include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 #include <string>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -108,15 +107,8 @@ double median(std::vector<double> v)
 // README's repeated runs behind its timing table), else of the rows named `run`. 0 when there is none.
 double buildkitReference(const std::string& fixture, const std::string& run)
 {
-    std::ifstream in(bk() / fixture / "timings.tsv");
-    std::string line;
     std::vector<double> values, repeats;
-    while (std::getline(in, line)) {
-        std::vector<std::string> f;
-        std::stringstream ss(line);
-        std::string cell;
-        while (std::getline(ss, cell, '\t'))
-            f.push_back(cell);
+    for (const auto& f : test::readTsv(bk() / fixture / "timings.tsv")) {
         if (f.size() < 5 || f[4] != "0")
             continue;
         if (f[1] == run)

@@ -80,13 +80,7 @@ class TestBuildExplain : public QObject {
     QTemporaryDir home_;
     test::RegistryLauncher registry_;
 
-    fs::path fresh(const std::string& name)
-    {
-        const fs::path p = fs::path(home_.path().toStdString()) / name;
-        fs::remove_all(p);
-        fs::create_directories(p);
-        return p;
-    }
+    fs::path fresh(const std::string& name) { return test::freshDir(home_.path(), name); }
 
 private slots:
     void initTestCase()

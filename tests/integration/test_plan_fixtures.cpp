@@ -27,8 +27,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <fstream>
-#include <sstream>
 
 using namespace cachescope;
 namespace fs = std::filesystem;
@@ -45,17 +43,9 @@ struct Row {
 // run -> rows, in file order
 std::map<std::string, std::vector<Row>> readStatus(const std::string& fixture)
 {
-    std::ifstream in(bk() / fixture / "step-status.tsv");
-    std::string line;
-    std::getline(in, line); // header
     std::map<std::string, std::vector<Row>> runs;
-    while (std::getline(in, line)) {
-        std::vector<std::string> f;
-        std::stringstream ss(line);
-        std::string cell;
-        while (std::getline(ss, cell, '\t'))
-            f.push_back(cell);
-        if (f.size() < 5 || f[2] == "FROM")
+    for (const auto& f : test::readTsv(bk() / fixture / "step-status.tsv")) {
+        if (f.size() < 5 || f[0] == "run" || f[2] == "FROM")
             continue;
         runs[f[0]].push_back(Row{f[1], f[2] == "CACHED" || (f[2] == "DONE" && f[4] == "true")});
     }

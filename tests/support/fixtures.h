@@ -2,6 +2,10 @@
 // Where the copied BuildKit fixtures live, and scratch directories for tests.
 #include <QString>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace cachescope::test {
 
@@ -23,6 +27,23 @@ inline std::filesystem::path freshDir(const QString& scratch, const std::string&
     std::filesystem::remove_all(p);
     std::filesystem::create_directories(p);
     return p;
+}
+
+// The rows of a fixture table (step-status.tsv, timings.tsv), header included, cells split at tabs.
+inline std::vector<std::vector<std::string>> readTsv(const std::filesystem::path& file)
+{
+    std::ifstream in(file);
+    std::vector<std::vector<std::string>> rows;
+    std::string line;
+    while (std::getline(in, line)) {
+        std::vector<std::string> cells;
+        std::stringstream ss(line);
+        std::string cell;
+        while (std::getline(ss, cell, '\t'))
+            cells.push_back(cell);
+        rows.push_back(std::move(cells));
+    }
+    return rows;
 }
 
 } // namespace cachescope::test
