@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "build/build_session.h"
 #include "build_event_queue.h"
+#include "buildpanel/build_request_options.h"
 #include "cache/cache_export_spec.h"
 #include "cache/cache_importer.h"
 #include "cache/default_providers.h"
@@ -83,55 +84,33 @@ void EngineWorker::importSources(const QStringList& specs)
 }
 
 namespace {
-std::map<std::string, std::string> toMap(const QList<QPair<QString, QString>>& pairs)
-{
-    std::map<std::string, std::string> out;
-    for (const auto& [name, value] : pairs)
-        if (!name.trimmed().isEmpty())
-            out[name.trimmed().toStdString()] = value.toStdString();
-    return out;
-}
-
-// What plans (solver::DryRunOptions) and builds (build::BuildOptions) take alike from the panel.
-template <typename Options>
-void fillFromRequest(Options& o, const BuildRequest& request, const QStringList& specs, const std::stop_token& cancel)
-{
-    o.contextDir = request.context.toStdString();
-    if (!request.dockerfile.isEmpty())
-        o.dockerfile = request.dockerfile.toStdString();
-    o.target = request.target.toStdString();
-    o.buildArgs = toMap(request.buildArgs);
-    if (!request.platform.trimmed().isEmpty())
-        o.platform = request.platform.trimmed().toStdString();
-    o.buildContexts = toMap(request.buildContexts);
-    for (const QString& spec : specs)
-        o.cacheFrom.push_back(cache::parseCacheSpec(spec.toStdString()));
-    o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
-}
-
 // Runs on a worker thread.
-solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& specs, std::stop_token cancel)
+solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& specs, const cache::PreImported& imported,
+                             std::stop_token cancel)
 {
-    solver::DryRunOptions o;
-    fillFromRequest(o, request, specs, cancel);
+    solver::DryRunOptions o = dryRunOptionsFor(request, specs);
+    o.preImported = imported;
+    o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
     return solver::dryRun(o);
 }
 
 // Parses what the GUI thread can check at once (no I/O): bad specs throw Error naming the spec.
-build::BuildOptions buildOptions(const BuildRequest& request, const QStringList& specs, bool withImport,
-                                 std::stop_token cancel)
+build::BuildOptions buildOptions(const BuildRequest& request, const QStringList& specs, const cache::PreImported& imported,
+                                 bool withImport, std::stop_token cancel)
 {
-    build::BuildOptions o;
-    fillFromRequest(o, request, withImport ? specs : QStringList(), cancel);
+    build::BuildOptions o = buildOptionsFor(request, withImport ? specs : QStringList());
+    if (withImport)
+        o.preImported = imported;
     o.noCache = !withImport;
     for (const QString& spec : request.cacheExports)
         o.cacheTo.push_back(cache::parseCacheExportSpec(spec.toStdString()));
+    o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
     o.cancel = std::move(cancel);
     return o;
 }
 } // namespace
 
-void EngineWorker::plan(const BuildRequest& request, const QStringList& cacheSpecs)
+void EngineWorker::plan(const BuildRequest& request, const QStringList& cacheSpecs, const cache::PreImported& imported)
 {
     planStop_.request_stop(); // a superseded plan stops its transfers
     const quint64 generation = ++planGeneration_;
@@ -140,11 +119,11 @@ void EngineWorker::plan(const BuildRequest& request, const QStringList& cacheSpe
     planRunning_ = true;
     emit planStarted();
     EngineWorker* self = this;
-    pool_.start([self, generation, request, cacheSpecs, cancel] {
+    pool_.start([self, generation, request, cacheSpecs, imported, cancel] {
         std::shared_ptr<const solver::DryRunReport> report;
         QString error;
         try {
-            report = std::make_shared<const solver::DryRunReport>(runPlan(request, cacheSpecs, cancel));
+            report = std::make_shared<const solver::DryRunReport>(runPlan(request, cacheSpecs, imported, cancel));
         } catch (const Error& e) {
             error = QString::fromStdString(e.what());
         } catch (const std::exception& e) {
@@ -175,7 +154,8 @@ void EngineWorker::cancelPlan()
     emit planCancelled();
 }
 
-bool EngineWorker::build(const BuildRequest& request, const QStringList& cacheSpecs, bool withImport)
+bool EngineWorker::build(const BuildRequest& request, const QStringList& cacheSpecs, const cache::PreImported& imported,
+                         bool withImport)
 {
     if (buildRunning_)
         return false;
@@ -183,7 +163,7 @@ bool EngineWorker::build(const BuildRequest& request, const QStringList& cacheSp
     build::BuildOptions options;
     QString badInput;
     try {
-        options = buildOptions(request, cacheSpecs, withImport, buildStop_.get_token());
+        options = buildOptions(request, cacheSpecs, imported, withImport, buildStop_.get_token());
     } catch (const Error& e) {
         badInput = QString::fromStdString(e.what());
     }

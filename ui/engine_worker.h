@@ -2,6 +2,7 @@
 // The bridge between the GUI and the engine: engine calls run on worker threads, results come
 // back as queued Qt signals. Nothing here blocks the GUI thread.
 #include "buildpanel/build_request.h"
+#include "cache/cache_importer.h"
 
 #include <QObject>
 #include <QStringList>
@@ -10,9 +11,6 @@
 #include <memory>
 #include <stop_token>
 
-namespace cachescope::cache {
-struct ImportedCache;
-}
 namespace cachescope::solver {
 struct DryRunReport;
 }
@@ -36,7 +34,8 @@ public:
 
     // Plans the build (solver::dryRun) with these cache sources on a worker thread; the report
     // arrives through planFinished, bad input through planFailed. A new plan supersedes a running one.
-    void plan(const BuildRequest& request, const QStringList& cacheSpecs);
+    // `imported`: sources the panel already imported (by spec), used as they are, not imported again.
+    void plan(const BuildRequest& request, const QStringList& cacheSpecs, const cache::PreImported& imported = {});
     // Stops waiting for the running plan: registry transfers stop at once, the rest of the dry run
     // finishes in the background and its result is dropped.
     void cancelPlan();
@@ -47,7 +46,8 @@ public:
     // buildFinished. With import, the enabled cache sources are imported and matched; without, the
     // build is cold (no sources, no local store hits: every step runs). One build at a time: false
     // while one runs. Bad input (a cache spec, a cache export) ends at once in a failed result.
-    bool build(const BuildRequest& request, const QStringList& cacheSpecs, bool withImport);
+    bool build(const BuildRequest& request, const QStringList& cacheSpecs, const cache::PreImported& imported,
+               bool withImport);
     // Asks the running build to stop; it ends (failed, "build cancelled") at its next check.
     void cancelBuild();
     bool buildRunning() const { return buildRunning_; }

@@ -323,7 +323,7 @@ void MainWindow::plan()
         return;
     }
     ProjectSettings::remember(request, sources_->specs());
-    worker_->plan(request, sources_->enabledSpecs());
+    worker_->plan(request, sources_->enabledSpecs(), sources_->finishedImports());
 }
 
 void MainWindow::build(bool withImport)
@@ -334,7 +334,7 @@ void MainWindow::build(bool withImport)
         return;
     }
     ProjectSettings::remember(request, sources_->specs());
-    worker_->build(request, sources_->enabledSpecs(), withImport);
+    worker_->build(request, sources_->enabledSpecs(), sources_->finishedImports(), withImport);
 }
 
 void MainWindow::updateBannerAndStatus()

@@ -318,7 +318,9 @@ void Runner::run()
     } cleanup{workDir_};
 
     // Import in the background while the Dockerfile is planned (as BuildKit does).
-    std::jthread importer([&] { imported_ = cache::importSources(o_.cacheFrom, cache::defaultProviderFactory(cancelled())); });
+    std::jthread importer([&] {
+        imported_ = cache::importSourcesReusing(o_.cacheFrom, o_.preImported, cache::defaultProviderFactory(cancelled()));
+    });
     store_ = std::make_unique<LocalStore>(dataDir_);
     plan();
     std::optional<ContentTree> context;

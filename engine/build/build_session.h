@@ -5,6 +5,7 @@
 // Runs on the calling thread; every state change goes to the event sink (called on that thread).
 #include "build/build_secrets.h"
 #include "cache/cache_export_spec.h"
+#include "cache/cache_importer.h"
 #include "cache/cache_spec.h"
 #include "registry/registry_client.h"
 
@@ -38,6 +39,7 @@ struct BuildOptions {
     std::optional<std::string> platform;
     std::map<std::string, std::string> buildContexts; // NAME -> docker-image://REF | oci-layout://DIR[:tag]
     std::vector<cache::CacheSpec> cacheFrom;
+    cache::PreImported preImported;                   // cacheFrom sources already imported: not imported again
     std::vector<OutputSpec> outputs;
     std::vector<cache::CacheExportSpec> cacheTo;      // --cache-to (local, registry); written after the build
     bool noCache = false;                             // run every step (the local store is still written)

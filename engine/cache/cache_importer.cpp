@@ -55,4 +55,25 @@ std::vector<ImportedCache> importSources(const std::vector<CacheSpec>& specs, co
     return results;
 }
 
+std::vector<ImportedCache> importSourcesReusing(const std::vector<CacheSpec>& specs, const PreImported& earlier,
+                                                const ProviderFactory& factory)
+{
+    std::vector<CacheSpec> fresh;
+    for (const CacheSpec& spec : specs)
+        if (!earlier.contains(spec.raw))
+            fresh.push_back(spec);
+    std::vector<ImportedCache> imported = importSources(fresh, factory);
+    std::vector<ImportedCache> results;
+    results.reserve(specs.size());
+    auto next = imported.begin();
+    for (const CacheSpec& spec : specs) {
+        const auto it = earlier.find(spec.raw);
+        if (it != earlier.end() && it->second)
+            results.push_back(*it->second);
+        else
+            results.push_back(std::move(*next++));
+    }
+    return results;
+}
+
 } // namespace cachescope::cache

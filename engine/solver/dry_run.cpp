@@ -115,7 +115,7 @@ DryRunReport dryRun(const DryRunOptions& options, const LocalCacheStore* local)
         return token.stop_requested() || (also && also());
     };
     std::jthread importer([&] {
-        imported = cache::importSources(options.cacheFrom, cache::defaultProviderFactory(cancelled));
+        imported = cache::importSourcesReusing(options.cacheFrom, options.preImported, cache::defaultProviderFactory(cancelled));
     });
 
     registry::RegistryOptions resolveOptions = options.registryOptions;

@@ -2,6 +2,7 @@
 // `build --dry-run`: parse the Dockerfile, resolve images, plan the target, build the op graph, import
 // every cache source, match every step, and say for each step whether BuildKit would serve it from
 // cache, from which source, and why not.
+#include "cache/cache_importer.h"
 #include "cache/cache_spec.h"
 #include "cache/imported_cache.h"
 #include "registry/registry_client.h"
@@ -26,6 +27,7 @@ struct DryRunOptions {
     std::optional<std::string> platform;              // "linux/arm64"; default: the daemon's
     std::map<std::string, std::string> buildContexts; // NAME -> docker-image://REF | oci-layout://DIR[:tag]
     std::vector<cache::CacheSpec> cacheFrom;
+    cache::PreImported preImported;                   // cacheFrom sources already imported: not imported again
     registry::RegistryOptions registryOptions;
     // Where the context history (file manifests per build) and the stat cache live; empty:
     // defaultDataDir(). keepHistory=false neither reads nor writes either.

@@ -533,6 +533,29 @@ private slots:
                                                "available (no provider registered for it)"));
     }
 
+    // Sources imported earlier are taken as they were; only the others are imported, in input order.
+    void reusesEarlierImports()
+    {
+        const CacheSpec first = localSpec(test::cacheVariant("01-single-stage", "local-max"));
+        const CacheSpec second = localSpec(test::cacheVariant("02-multi-stage", "local-max"));
+        const CacheSpec gone = localSpec("/nonexistent/cachescope-cache");
+        // What the earlier import saw for `gone` (a fixture's records) is what is used now, though
+        // importing that spec now fails.
+        ImportedCache earlier = importSources({second}, ProviderFactory::withLocal()).front();
+        QVERIFY2(earlier.ok, earlier.error.c_str());
+        earlier.spec = gone;
+        const PreImported pre{{gone.raw, std::make_shared<const ImportedCache>(earlier)}};
+        const auto results = importSourcesReusing({first, gone}, pre, ProviderFactory::withLocal());
+        QCOMPARE(results.size(), std::size_t(2));
+        QCOMPARE(results[0].spec.raw, first.raw);
+        QVERIFY2(results[0].ok, results[0].error.c_str());
+        QCOMPARE(int(results[0].recordCount()), 9);
+        QCOMPARE(results[1].spec.raw, gone.raw);
+        QVERIFY(results[1].ok);
+        QCOMPARE(int(results[1].recordCount()), 12);
+        QVERIFY(!importSources({gone}, ProviderFactory::withLocal()).front().ok);
+    }
+
     void factoryTakesPluggedProviders()
     {
         // What engine/registry will do: register a creator for "registry". Here the creator maps

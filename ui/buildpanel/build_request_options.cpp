@@ -13,11 +13,12 @@ std::map<std::string, std::string> toMap(const QList<QPair<QString, QString>>& p
             out[name.trimmed().toStdString()] = value.toStdString();
     return out;
 }
-} // namespace
 
-build::BuildOptions buildOptionsFor(const BuildRequest& request, const QStringList& cacheSpecs)
+// What plans and builds take alike from the panel.
+template <typename Options>
+Options optionsFor(const BuildRequest& request, const QStringList& cacheSpecs)
 {
-    build::BuildOptions o;
+    Options o;
     o.contextDir = request.context.toStdString();
     if (!request.dockerfile.isEmpty())
         o.dockerfile = request.dockerfile.toStdString();
@@ -29,6 +30,17 @@ build::BuildOptions buildOptionsFor(const BuildRequest& request, const QStringLi
     for (const QString& spec : cacheSpecs)
         o.cacheFrom.push_back(cache::parseCacheSpec(spec.toStdString()));
     return o;
+}
+} // namespace
+
+solver::DryRunOptions dryRunOptionsFor(const BuildRequest& request, const QStringList& cacheSpecs)
+{
+    return optionsFor<solver::DryRunOptions>(request, cacheSpecs);
+}
+
+build::BuildOptions buildOptionsFor(const BuildRequest& request, const QStringList& cacheSpecs)
+{
+    return optionsFor<build::BuildOptions>(request, cacheSpecs);
 }
 
 } // namespace cachescope::ui

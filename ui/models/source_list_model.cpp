@@ -146,12 +146,22 @@ QStringList SourceListModel::enabledSpecs() const
     return out;
 }
 
+cache::PreImported SourceListModel::finishedImports() const
+{
+    cache::PreImported out;
+    for (const auto& e : entries_) {
+        const bool finished = e.state == SourceEntry::State::Imported || e.state == SourceEntry::State::Failed;
+        if (e.enabled && finished && e.imported)
+            out[e.imported->spec.raw] = e.imported;
+    }
+    return out;
+}
+
 void SourceListModel::setSpecs(const QStringList& specs)
 {
     beginResetModel();
     entries_.clear();
-    for (const QString& s : specs)
-        {
+    for (const QString& s : specs) {
         SourceEntry entry;
         entry.spec = s;
         entries_.push_back(std::move(entry));

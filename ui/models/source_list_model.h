@@ -1,13 +1,11 @@
 #pragma once
 // The user's ordered cache sources and the live import state of each.
+#include "cache/cache_importer.h"
+
 #include <QAbstractListModel>
 #include <QStringList>
 #include <memory>
 #include <vector>
-
-namespace cachescope::cache {
-struct ImportedCache;
-}
 
 namespace cachescope::ui {
 
@@ -37,6 +35,9 @@ public:
     void moveSource(int from, int to);
     QStringList specs() const;
     QStringList enabledSpecs() const; // what a plan or build uses, in order
+    // The enabled sources whose import has finished (imported or failed), by spec: a plan or build
+    // uses these as shown instead of importing them again. One being (re)imported is left out.
+    cache::PreImported finishedImports() const;
     void setSpecs(const QStringList& specs);
     const SourceEntry& entry(int row) const { return entries_.at(static_cast<std::size_t>(row)); }
 
