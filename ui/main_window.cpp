@@ -108,6 +108,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         }
     });
     connect(sources_, &SourceListModel::sourcesChanged, this, &MainWindow::updateBannerAndStatus);
+    browser_->followSteps(steps_);
     connect(stepsView_, &StepsView::currentStepChanged, details_, &StepDetails::showStep);
     connectPlan();
     connectBuild();

@@ -3,29 +3,39 @@
 // here directly); the changed project's first miss explains itself in the details; a failing source
 // raises the banner without stopping the plan; and the GUI event loop never stalls while a large
 // project is planned.
+#include "browser/cache_browser.h"
+#include "browser/key_graph_view.h"
 #include "buildpanel/build_panel.h"
 #include "cache/cache_spec.h"
 #include "demo_project.h"
 #include "main_window.h"
+#include "models/records_model.h"
+#include "models/source_list_model.h"
 #include "models/steps_model.h"
 #include "solver/dry_run.h"
 #include "steps/step_details.h"
 #include "steps/steps_view.h"
 #include "support/event_loop_stalls.h"
 #include "support/screenshot.h"
+#include "support/test_settings.h"
 
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QGraphicsItem>
+#include <QGraphicsScene>
 #include <QLabel>
+#include <QListView>
 #include <QSignalSpy>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 #include <QTreeView>
+#include <filesystem>
 
 using namespace cachescope;
 using namespace cachescope::ui;
@@ -82,6 +92,28 @@ bool waitForPlan(MainWindow& window, int timeoutMs = 60000)
         qWarning() << "plan failed:" << failed.first().first().toString();
     return !finished.isEmpty();
 }
+
+// The demo's build request with another context directory, and the demo's caches as sources.
+void openDemoAt(MainWindow& window, const QString& context)
+{
+    window.show();
+    BuildRequest r = DemoProject{kDemo}.request(false);
+    r.context = context;
+    window.buildPanel()->setRequest(r);
+    window.openSources(DemoProject{kDemo}.cacheSpecs());
+}
+
+// Opens the demo in a window of the documentation's size and plans its changed project.
+bool planChangedDemo(MainWindow& window)
+{
+    window.resize(1400, 860);
+    window.show();
+    window.openDemo(kDemo);
+    if (!waitForPlan(window))
+        return false;
+    window.showDemo(true);
+    return waitForPlan(window);
+}
 } // namespace
 
 class TestBuildView : public QObject {
@@ -89,10 +121,7 @@ class TestBuildView : public QObject {
 private slots:
     void initTestCase()
     {
-        QVERIFY(settingsDir_.isValid());
-        qputenv("XDG_CONFIG_HOME", settingsDir_.path().toUtf8());
-        qputenv("XDG_DATA_HOME", settingsDir_.path().toUtf8());
-        QCoreApplication::setOrganizationName(QStringLiteral("CacheScopeTest"));
+        test::keepSettingsIn(settingsDir_, /*dataToo=*/true);
     }
 
     void demoPlansWhatTheEngineReports()
@@ -166,12 +195,7 @@ private slots:
     void changedProjectExplainsTheMiss()
     {
         MainWindow window;
-        window.resize(1400, 860);
-        window.show();
-        window.openDemo(kDemo);
-        QVERIFY(waitForPlan(window));
-        window.showDemo(true);
-        QVERIFY(waitForPlan(window));
+        QVERIFY(planChangedDemo(window));
 
         const DemoProject demo{kDemo};
         const solver::DryRunReport report = engineReport(demo.request(true), demo.cacheSpecs());
@@ -221,12 +245,7 @@ private slots:
             QVERIFY(QFile::copy(kDemo + QStringLiteral("/project/") + rel, project.filePath(rel)));
         }
         MainWindow window;
-        window.show();
-        const DemoProject demo{kDemo};
-        BuildRequest r = demo.request(false);
-        r.context = project.path();
-        window.buildPanel()->setRequest(r);
-        window.openSources(demo.cacheSpecs());
+        openDemoAt(window, project.path());
         window.plan();
         QVERIFY(waitForPlan(window));
         QVERIFY(!window.steps()->firstMiss().isValid());
@@ -276,6 +295,111 @@ private slots:
         QVERIFY2(state->text().contains(QStringLiteral("1 source failed")), qPrintable(state->text()));
     }
 
+
+    // The cache browser maps the plan onto the selected source: the records that served a step are
+    // marked CACHED with the step, the record of the changed step is only looked up.
+    void cacheBrowserMarksThePlannedSteps()
+    {
+        MainWindow window;
+        QVERIFY(planChangedDemo(window));
+
+        const QString lastName = QStringLiteral("[stage-3 4/4] RUN ls /out && cat /out/sorted.md5");
+        const StepInfo* last = window.steps()->step(window.steps()->indexOfStep(lastName));
+        QVERIFY(last);
+        QVERIFY(last->isMiss()); // src/two.txt changed: the final RUN runs
+        // Browse the source that serves the most steps.
+        auto servedBy = [&](int r) {
+            int n = 0;
+            window.steps()->visitSteps([&](const StepInfo& st) { n += st.source == window.sources()->entry(r).spec; });
+            return n;
+        };
+        int row = 0;
+        for (int r = 1; r < window.sources()->rowCount(); ++r)
+            if (servedBy(r) > servedBy(row))
+                row = r;
+        const QString spec = window.sources()->entry(row).spec;
+        window.findChild<QListView*>()->setCurrentIndex(window.sources()->index(row));
+        window.tabs()->setCurrentWidget(window.cacheBrowser());
+        QTest::qWait(400); // the browser maps steps a moment after they change
+
+        QTableView* records = nullptr;
+        for (auto* view : window.cacheBrowser()->findChildren<QTableView*>())
+            if (view->accessibleName() == QStringLiteral("Cache records"))
+                records = view;
+        QVERIFY(records);
+        QStringList servedSteps;
+        window.steps()->visitSteps([&](const StepInfo& s) {
+            if (s.status == StepInfo::Status::Cached && s.source == spec)
+                servedSteps << s.name;
+        });
+        QVERIFY(!servedSteps.isEmpty());
+        QStringList marked;
+        for (int r = 0; r < records->model()->rowCount(); ++r) {
+            const QString cell = records->model()->index(r, RecordsModel::StepColumn).data().toString();
+            if (cell.startsWith(QStringLiteral("CACHED from here: ")))
+                marked << cell.mid(18).split(QStringLiteral(", "));
+            else if (cell.startsWith(QStringLiteral("looked up: ")))
+                for (const QString& name : cell.mid(11).split(QStringLiteral(", ")))
+                    QVERIFY2(!servedSteps.contains(name), qPrintable(name));
+        }
+        marked.removeDuplicates();
+        marked.sort();
+        servedSteps.sort();
+        QCOMPARE(marked, servedSteps);
+        QVERIFY(!marked.contains(lastName)); // it missed: no record served it
+
+        // The graph marks the same records.
+        auto* graph = window.cacheBrowser()->findChild<KeyGraphView*>();
+        QVERIFY(graph);
+        int servedNodes = 0;
+        for (QGraphicsItem* item : graph->scene()->items())
+            if (item->toolTip().contains(QStringLiteral("\nserved: ")))
+                ++servedNodes;
+        QVERIFY(servedNodes > 0);
+        QVERIFY2(window.cacheBrowser()->stepSummary().contains(QStringLiteral("served")),
+                 qPrintable(window.cacheBrowser()->stepSummary()));
+        test::screenshot(&window, QStringLiteral("main-window-cache-browser-steps.png"));
+    }
+
+    // The plan uses the caches the sources panel imported: a source that has gone away since its
+    // import (the directory removed) still serves the plan, exactly as the panel shows it.
+    void planReusesThePanelsImports()
+    {
+        MainWindow window;
+        window.show();
+        const DemoProject demo{kDemo};
+        QTemporaryDir copy;
+        QVERIFY(copy.isValid());
+        const std::filesystem::path cacheDir = std::filesystem::path(copy.path().toStdString()) / "cache-max";
+        std::filesystem::copy((kDemo + QStringLiteral("/cache-max")).toStdString(), cacheDir,
+                              std::filesystem::copy_options::recursive);
+        const QString spec = QStringLiteral("type=local,src=") + QString::fromStdString(cacheDir.string());
+        window.buildPanel()->setRequest(demo.request(false));
+        QSignalSpy imported(&window, &MainWindow::importsFinished);
+        window.openSources({spec});
+        QVERIFY(imported.wait(20000));
+        QCOMPARE(window.sources()->entry(0).state, SourceEntry::State::Imported);
+
+        std::filesystem::remove_all(cacheDir); // importing it again now fails
+        window.plan();
+        QVERIFY(waitForPlan(window));
+        QVERIFY(!window.failureBanner()->isVisible());
+        const QModelIndex last = window.steps()->indexOfStep(QStringLiteral("[stage-3 4/4] RUN ls /out && cat /out/sorted.md5"));
+        QVERIFY(last.isValid());
+        QCOMPARE(window.steps()->step(last)->status, StepInfo::Status::Cached);
+        QCOMPARE(window.steps()->step(last)->source, spec);
+        QCOMPARE(imported.size(), 1); // the plan imported nothing
+
+        // A source re-imported after the change shows the failure, and the next plan agrees.
+        window.importAll();
+        QVERIFY(imported.wait(20000));
+        QCOMPARE(window.sources()->entry(0).state, SourceEntry::State::Failed);
+        window.plan();
+        QVERIFY(waitForPlan(window));
+        QVERIFY(window.failureBanner()->isVisible());
+        QVERIFY(window.steps()->step(window.steps()->indexOfStep(
+                    QStringLiteral("[stage-3 4/4] RUN ls /out && cat /out/sorted.md5")))->status != StepInfo::Status::Cached);
+    }
     void badInputFailsInWords()
     {
         MainWindow window;
@@ -312,12 +436,7 @@ private slots:
         df.close();
 
         MainWindow window;
-        window.show();
-        const DemoProject demo{kDemo};
-        BuildRequest r = demo.request(false);
-        r.context = project.path();
-        window.buildPanel()->setRequest(r);
-        window.openSources(demo.cacheSpecs());
+        openDemoAt(window, project.path());
 
         test::EventLoopStalls stalls;
         stalls.start();
@@ -333,7 +452,9 @@ private slots:
         // The same plan on this thread, for scale: a stall of about this length is what the check catches.
         QElapsedTimer syncTime;
         syncTime.start();
-        const solver::DryRunReport sync = engineReport(r, demo.cacheSpecs());
+        BuildRequest r = DemoProject{kDemo}.request(false);
+        r.context = project.path();
+        const solver::DryRunReport sync = engineReport(r, DemoProject{kDemo}.cacheSpecs());
         const qint64 syncMs = syncTime.elapsed();
         QCOMPARE(static_cast<int>(sync.steps.size()), 501);
         qInfo("plan of 500 steps (20000 context files): %lld ms on the engine's threads, %lld ms if run on this thread; "

@@ -8,6 +8,7 @@
 #include "history/history_view.h"
 #include "main_window.h"
 #include "support/screenshot.h"
+#include "support/test_settings.h"
 
 #include <QBarSet>
 #include <QBoxPlotSeries>
@@ -50,9 +51,7 @@ class TestCompareHistory : public QObject {
 private slots:
     void initTestCase()
     {
-        QVERIFY(settingsDir_.isValid());
-        qputenv("XDG_CONFIG_HOME", settingsDir_.path().toUtf8());
-        QCoreApplication::setOrganizationName(QStringLiteral("CacheScopeTest"));
+        test::keepSettingsIn(settingsDir_);
     }
 
     void compareDemo()

@@ -8,6 +8,8 @@
 #include "sources/source_dialog.h"
 #include "sources/sources_panel.h"
 #include "support/fixtures.h"
+#include "support/screenshot.h"
+#include "support/test_settings.h"
 
 #include <QApplication>
 #include <QDialogButtonBox>
@@ -30,14 +32,6 @@ QString fixtureCache(const char* fixture, const char* variant)
 {
     return QString::fromStdString(test::cacheVariant(fixture, variant).string());
 }
-
-// Saves a picture of the widget when CACHESCOPE_SCREENSHOT_DIR is set (docs/ screenshots).
-void screenshot(QWidget* w, const QString& name)
-{
-    const QString dir = qEnvironmentVariable("CACHESCOPE_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        QVERIFY(w->grab().save(dir + QLatin1Char('/') + name));
-}
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -45,10 +39,7 @@ class TestMainWindow : public QObject {
 private slots:
     void initTestCase()
     {
-        // Settings of this test stay in a temporary place.
-        QVERIFY(settingsDir_.isValid());
-        qputenv("XDG_CONFIG_HOME", settingsDir_.path().toUtf8());
-        QCoreApplication::setOrganizationName(QStringLiteral("CacheScopeTest"));
+        test::keepSettingsIn(settingsDir_);
     }
 
     void addSourceThroughDialog()
@@ -108,7 +99,7 @@ private slots:
         window.tabs()->setCurrentWidget(window.cacheBrowser());
         window.resize(1400, 860);
         QTest::qWait(50);
-        screenshot(&window, QStringLiteral("main-window-cache-browser.png"));
+        test::screenshot(&window, QStringLiteral("main-window-cache-browser.png"));
     }
 
     void dialogRejectsBadSpec()

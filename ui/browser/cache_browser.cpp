@@ -1,16 +1,19 @@
 #include "browser/cache_browser.h"
 
+#include "browser/build_step_map.h"
 #include "browser/key_graph_view.h"
 #include "cache/imported_cache.h"
 #include "models/layers_model.h"
 #include "models/records_model.h"
 #include "models/source_list_model.h"
+#include "models/steps_model.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
+#include <QSet>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
@@ -38,6 +41,9 @@ CacheBrowser::CacheBrowser(QWidget* parent) : QWidget(parent)
     header_ = new QLabel(tr("Select a cache source to browse its records."), this);
     header_->setWordWrap(true);
     header_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    stepSummary_ = new QLabel(this);
+    stepSummary_->setAccessibleName(tr("Current build on this source"));
+    stepSummary_->setWordWrap(true);
     platform_ = new QComboBox(this);
     platform_->setAccessibleName(tr("Platform of the inline cache"));
     platform_->setVisible(false);
@@ -69,9 +75,65 @@ CacheBrowser::CacheBrowser(QWidget* parent) : QWidget(parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(top);
+    layout->addWidget(stepSummary_);
     layout->addWidget(split, 1);
 
     connect(platform_, &QComboBox::currentIndexChanged, this, &CacheBrowser::showGraph);
+    // A live build changes its steps every few ms: map them at most a few times a second.
+    stepsChanged_.setSingleShot(true);
+    stepsChanged_.setInterval(250);
+    connect(&stepsChanged_, &QTimer::timeout, this, &CacheBrowser::mapSteps);
+}
+
+void CacheBrowser::followSteps(const StepsModel* steps)
+{
+    if (steps_)
+        disconnect(steps_, nullptr, this, nullptr);
+    steps_ = steps;
+    if (steps_) {
+        const auto later = [this] { stepsChanged_.start(); };
+        connect(steps_, &QAbstractItemModel::modelReset, this, later);
+        connect(steps_, &QAbstractItemModel::dataChanged, this, later);
+        connect(steps_, &QAbstractItemModel::rowsInserted, this, later);
+        connect(steps_, &QAbstractItemModel::rowsRemoved, this, later);
+    }
+    mapSteps();
+}
+
+QString CacheBrowser::stepSummary() const
+{
+    return stepSummary_->text();
+}
+
+void CacheBrowser::mapSteps()
+{
+    stepsChanged_.stop();
+    BuildStepMap map;
+    if (steps_ && imported_ && imported_->ok)
+        map = mapBuildSteps(*steps_, QString::fromStdString(imported_->spec.raw));
+    // Count the records of the shown graph the build keys to, and those that served it.
+    int used = 0;
+    int served = 0;
+    const int platform = std::max(0, platform_->currentIndex());
+    if (!map.isEmpty() && static_cast<std::size_t>(platform) < imported_->graphs.size()) {
+        const cache::KeyGraph& g = imported_->graphs[static_cast<std::size_t>(platform)].graph;
+        QSet<QString> seen;
+        for (std::size_t i = 0; i < g.itemCount(); ++i) {
+            const QString digest = QString::fromStdString(g.digest(static_cast<cache::ItemId>(i)).str());
+            const auto it = map.constFind(digest);
+            if (it == map.constEnd() || seen.contains(digest))
+                continue;
+            seen.insert(digest);
+            ++used;
+            served += it->servedHere ? 1 : 0;
+        }
+    }
+    stepSummary_->setText(map.isEmpty() ? QString()
+                                        : tr("Current build: %n record(s) of this source are keys of its steps", nullptr, used) +
+                                              tr(" · %n served a step from here (marked CACHED)", nullptr, served));
+    stepSummary_->setVisible(!map.isEmpty());
+    graphView_->setStepMap(map);
+    records_->setStepMap(std::move(map));
 }
 
 void CacheBrowser::showSource(std::shared_ptr<const cache::ImportedCache> imported)
@@ -109,6 +171,7 @@ void CacheBrowser::showGraph(int index)
     graphView_->setGraph(imported_, graph);
     records_->setGraph(imported_, graph);
     layers_->setGraph(imported_, graph);
+    mapSteps();
     recordsView_->resizeColumnsToContents();
     layersView_->resizeColumnsToContents();
 }

@@ -1,5 +1,7 @@
 #pragma once
-// Browses one imported cache source: its key graph, its records, its layers and its problems.
+// Browses one imported cache source: its key graph, its records, its layers and its problems, with
+// the steps of the current plan or build mapped onto its records.
+#include <QTimer>
 #include <QWidget>
 #include <memory>
 
@@ -18,6 +20,7 @@ namespace cachescope::ui {
 class KeyGraphView;
 class LayersModel;
 class RecordsModel;
+class StepsModel;
 
 class CacheBrowser : public QWidget {
     Q_OBJECT
@@ -25,12 +28,20 @@ public:
     explicit CacheBrowser(QWidget* parent = nullptr);
 
     void showSource(std::shared_ptr<const cache::ImportedCache> imported);
+    // The plan or build whose steps are marked on the records; followed as it changes.
+    void followSteps(const StepsModel* steps);
+    // "3 records used by the current build · 2 served from here" (empty without a build).
+    QString stepSummary() const;
 
 private:
     void showGraph(int index);
+    void mapSteps();
 
     std::shared_ptr<const cache::ImportedCache> imported_;
+    const StepsModel* steps_ = nullptr;
+    QTimer stepsChanged_;
     QLabel* header_ = nullptr;
+    QLabel* stepSummary_ = nullptr;
     QComboBox* platform_ = nullptr;
     KeyGraphView* graphView_ = nullptr;
     QTabWidget* tabs_ = nullptr;

@@ -1,6 +1,7 @@
 #include "browser/key_graph_view.h"
 
 #include "cache/imported_cache.h"
+#include "models/steps_model.h"
 
 #include <QGraphicsPathItem>
 #include <QGraphicsRectItem>
@@ -13,8 +14,8 @@
 namespace cachescope::ui {
 
 namespace {
-constexpr qreal kNodeWidth = 150;
-constexpr qreal kNodeHeight = 44;
+constexpr qreal kNodeWidth = 210; // room for "CACHED [stage 2/4] RUN …"
+constexpr qreal kNodeHeight = 58; // three lines: digest, state, the build step
 constexpr qreal kColumnGap = 70;
 constexpr qreal kRowGap = 14;
 
@@ -64,6 +65,14 @@ void KeyGraphView::setGraph(std::shared_ptr<const cache::ImportedCache> owner, c
 {
     owner_ = std::move(owner);
     graph_ = graph;
+    rebuild();
+}
+
+void KeyGraphView::setStepMap(BuildStepMap map)
+{
+    if (map == steps_)
+        return;
+    steps_ = std::move(map);
     rebuild();
 }
 
@@ -138,11 +147,29 @@ void KeyGraphView::rebuild()
 
         QString label = root ? tr("root") : usable ? tr("result") : broken ? tr("MISSING blob") : tr("key only");
         QPen pen(broken ? QColor(Qt::red) : pal.color(QPalette::Text), root ? 2.5 : 1.0);
+        QString tooltip = QString::fromStdString(g.digest(id).str()) + QLatin1Char('\n') + label;
+        QString stepLine;
+        const auto mapped = steps_.constFind(QString::fromStdString(g.digest(id).str()));
+        if (mapped != steps_.constEnd()) {
+            // A dashed outline for a step only looked up here; the CACHED colour for a hit from here.
+            if (mapped->servedHere) {
+                pen = QPen(statusColor(StepInfo::Status::Cached), 3.5);
+            } else if (!broken) {
+                pen.setStyle(Qt::DashLine);
+                pen.setWidthF(2.0);
+            }
+            const QString first = mapped->steps.first();
+            stepLine = (mapped->servedHere ? tr("CACHED ") : tr("step ")) +
+                       fontMetrics().elidedText(first, Qt::ElideRight, static_cast<int>(kNodeWidth) - 70);
+            tooltip += QLatin1Char('\n') + (mapped->servedHere ? tr("served: ") : tr("looked up by: ")) +
+                       mapped->steps.join(QStringLiteral(", "));
+        }
         auto* node = s->addRect(QRectF(topLeft(i), QSizeF(kNodeWidth, kNodeHeight)), pen,
                                 usable ? QBrush(shaded) : pal.base());
-        node->setToolTip(QString::fromStdString(g.digest(id).str()) + QLatin1Char('\n') + label);
+        node->setToolTip(tooltip);
         node->setData(0, static_cast<int>(id));
-        auto* text = s->addSimpleText(QString::fromStdString(g.digest(id).shortForm(10)) + QLatin1Char('\n') + label);
+        auto* text = s->addSimpleText(QString::fromStdString(g.digest(id).shortForm(10)) + QLatin1Char('\n') + label +
+                                      (stepLine.isEmpty() ? QString() : QLatin1Char('\n') + stepLine));
         text->setBrush(pal.text());
         text->setParentItem(node); // the node sits at the origin, so its coordinates are the scene's
         text->setPos(topLeft(i) + QPointF(8, 5));

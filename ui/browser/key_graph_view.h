@@ -1,7 +1,10 @@
 #pragma once
 // Records as nodes, links as edges, laid out in columns by depth from the roots. Roots are
 // marked, records with a loadable result are shaded, records whose result misses a blob are
-// outlined in red; each node also says so in words.
+// outlined in red; each node also says so in words. Records the steps of the current plan or build
+// key to are marked with the step (a CACHED badge colour when this source served it).
+#include "browser/build_step_map.h"
+
 #include <QGraphicsView>
 #include <memory>
 
@@ -18,6 +21,7 @@ public:
     explicit KeyGraphView(QWidget* parent = nullptr);
 
     void setGraph(std::shared_ptr<const cache::ImportedCache> owner, const cache::ImportedGraph* graph);
+    void setStepMap(BuildStepMap map);
     // Larger graphs are summarised rather than drawn node by node.
     static constexpr int kMaxDrawnItems = 3000;
 
@@ -32,6 +36,7 @@ private:
 
     std::shared_ptr<const cache::ImportedCache> owner_;
     const cache::ImportedGraph* graph_ = nullptr;
+    BuildStepMap steps_;
 };
 
 } // namespace cachescope::ui

@@ -2,6 +2,9 @@
 
 #include "cache/imported_cache.h"
 
+#include "models/steps_model.h"
+
+#include <QFont>
 #include <QLocale>
 
 namespace cachescope::ui {
@@ -29,19 +32,58 @@ QVariant RecordsModel::headerData(int section, Qt::Orientation orientation, int 
     case ResultColumn: return tr("Result");
     case LayersColumn: return tr("Layers");
     case CreatedColumn: return tr("Created");
+    case StepColumn: return tr("Current build");
+    }
+    return {};
+}
+
+void RecordsModel::setStepMap(BuildStepMap map)
+{
+    steps_ = std::move(map);
+    if (rowCount() > 0)
+        emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
+QVariant RecordsModel::stepData(const QString& digest, int role) const
+{
+    const auto it = steps_.constFind(digest);
+    if (it == steps_.constEnd())
+        return {};
+    switch (role) {
+    case Qt::DisplayRole:
+        return (it->servedHere ? tr("CACHED from here: %1") : tr("looked up: %1")).arg(it->steps.join(QStringLiteral(", ")));
+    case Qt::ToolTipRole:
+        return (it->servedHere ? tr("This record served these steps of the current build:\n")
+                               : tr("These steps of the current build key to this record (served elsewhere or run):\n")) +
+               it->steps.join(QLatin1Char('\n'));
+    case Qt::BackgroundRole:
+        return it->servedHere ? QVariant(statusColor(StepInfo::Status::Cached)) : QVariant();
+    case Qt::ForegroundRole:
+        return it->servedHere ? QVariant(QColor(Qt::white)) : QVariant();
     }
     return {};
 }
 
 QVariant RecordsModel::data(const QModelIndex& index, int role) const
 {
-    if (!graph() || !index.isValid() || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
+    if (!graph() || !index.isValid())
         return {};
     const cache::KeyGraph& g = graph()->graph;
     const auto id = static_cast<cache::ItemId>(index.row());
     const cache::KeyItem& item = g.item(id);
     const cache::ResultChain* best = g.bestResult(id);
     const QString digest = QString::fromStdString(g.digest(id).str());
+    if (index.column() == StepColumn)
+        return stepData(digest, role);
+    if (role == Qt::FontRole && index.column() == RoleColumn && item.parents.empty()) {
+        QFont bold;
+        bold.setBold(true);
+        return bold;
+    }
+    if (role == Qt::ForegroundRole && index.column() == ResultColumn && best && !g.resultUsable(*best))
+        return QColor(Qt::red);
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
     switch (index.column()) {
     case DigestColumn:
         return role == Qt::ToolTipRole ? digest : QString::fromStdString(g.digest(id).shortForm());
