@@ -7,6 +7,7 @@
 #include <QBarSet>
 #include <QBoxPlotSeries>
 #include <QBoxSet>
+#include <QApplication>
 #include <QChart>
 #include <QChartView>
 #include <QHBoxLayout>
@@ -49,6 +50,10 @@ QBoxSet* boxOf(const std::vector<build::CompareSample>& samples, const QString& 
 QChart* newChart(const QString& title)
 {
     auto* chart = new QChart;
+    // QtCharts paints its own white background unless told: follow the system palette (light or dark).
+    const bool dark = QApplication::palette().color(QPalette::Window).lightness() < 128;
+    chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    chart->setBackgroundBrush(QApplication::palette().window());
     chart->setTitle(title);
     chart->setAnimationOptions(QChart::NoAnimation);
     chart->legend()->setAlignment(Qt::AlignBottom);
@@ -209,7 +214,10 @@ void CompareView::setRunning(bool running)
 void CompareView::showReport(const build::CompareReport& r)
 {
     verdict_->setText(QString::fromStdString(r.verdict));
-    const QString good = QStringLiteral("#1b7f3b"), bad = QStringLiteral("#b3261e");
+    // Green or red on the palette's own background; lighter shades where that background is dark.
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    const QString good = dark ? QStringLiteral("#6fcf8a") : QStringLiteral("#1b7f3b");
+    const QString bad = dark ? QStringLiteral("#f2827a") : QStringLiteral("#b3261e");
     verdict_->setStyleSheet(QStringLiteral("QLabel { color: %1; }").arg(r.helped() ? good : bad));
 
     // Wall times: one box plot series per mode.
