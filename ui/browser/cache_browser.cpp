@@ -134,6 +134,9 @@ void CacheBrowser::mapSteps()
     stepSummary_->setVisible(!map.isEmpty());
     graphView_->setStepMap(map);
     records_->setStepMap(std::move(map));
+    // Long RUN lines: the column shows their start, the tooltip all of them.
+    recordsView_->resizeColumnToContents(RecordsModel::StepColumn);
+    recordsView_->setColumnWidth(RecordsModel::StepColumn, std::min(recordsView_->columnWidth(RecordsModel::StepColumn), 420));
 }
 
 void CacheBrowser::showSource(std::shared_ptr<const cache::ImportedCache> imported)
