@@ -90,7 +90,7 @@ solver::DryRunReport runPlan(const BuildRequest& request, const QStringList& spe
 {
     solver::DryRunOptions o = dryRunOptionsFor(request, specs);
     o.preImported = imported;
-    o.registryOptions.cancelled = [cancel] { return cancel.stop_requested(); };
+    o.cancel = cancel; // a superseded or cancelled plan stops hashing and transferring
     return solver::dryRun(o);
 }
 
