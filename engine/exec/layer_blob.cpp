@@ -4,6 +4,7 @@
 #include "exec/archive_handle.h"
 #include "exec/unique_fd.h"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
 #include <vector>
@@ -34,24 +35,27 @@ Compression layerReadCompression(const fs::path& blob, std::string_view mediaTyp
     return detectCompression(blob);
 }
 
-oci::Digest computeDiffId(const fs::path& blob)
+void readUncompressed(const fs::path& blob, const std::function<void(const char*, std::size_t)>& sink)
 {
-    oci::Sha256 hasher;
+    std::vector<char> buf(1 << 20);
     if (detectCompression(blob) == Compression::Uncompressed) {
         UniqueFd fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd.valid())
             throw Error(errnoMessage(blob.string()));
-        std::vector<char> buf(1 << 20);
+        ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
         for (;;) {
             ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-            if (n < 0)
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
                 throw Error(errnoMessage(blob.string() + ": read"));
+            }
             if (n == 0)
-                break;
-            hasher.update(buf.data(), static_cast<std::size_t>(n));
+                return;
+            sink(buf.data(), static_cast<std::size_t>(n));
         }
-        return hasher.finish();
     }
+    // libarchive's gzip reader follows concatenated members (the parallel gzip form) to the end.
     detail::ArchiveReader a(archive_read_new());
     archive_read_support_filter_gzip(a.get());
     archive_read_support_filter_zstd(a.get());
@@ -61,15 +65,20 @@ oci::Digest computeDiffId(const fs::path& blob)
     archive_entry* entry = nullptr;
     if (archive_read_next_header(a.get(), &entry) != ARCHIVE_OK)
         throw Error(blob.string() + ": " + detail::archiveMessage(a.get()));
-    std::vector<char> buf(1 << 20);
     for (;;) {
         la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
         if (n < 0)
             throw Error(blob.string() + ": " + detail::archiveMessage(a.get()));
         if (n == 0)
-            break;
-        hasher.update(buf.data(), static_cast<std::size_t>(n));
+            return;
+        sink(buf.data(), static_cast<std::size_t>(n));
     }
+}
+
+oci::Digest computeDiffId(const fs::path& blob)
+{
+    oci::Sha256 hasher;
+    readUncompressed(blob, [&](const char* data, std::size_t size) { hasher.update(data, size); });
     return hasher.finish();
 }
 

@@ -1,9 +1,8 @@
 #include "exec/layer_writer.h"
 
-#include "exec/parallel_gzip.h"
-
 #include "base/error.h"
 #include "exec/archive_handle.h"
+#include "exec/blob_compressor.h"
 #include "exec/unique_fd.h"
 
 #include <algorithm>
@@ -25,159 +24,11 @@ using oci::media::Compression;
 
 namespace {
 
-// The end of the pipeline: the blob file in <store>/ingest, hashed as it is written.
-class BlobFile {
-public:
-    explicit BlobFile(const fs::path& storeRoot)
-    {
-        static std::atomic<unsigned> counter{0};
-        fs::create_directories(storeRoot / "ingest");
-        path_ = storeRoot / "ingest" /
-                ("layer-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (!fd_.valid())
-            throw Error(errnoMessage(path_.string()));
-    }
-    ~BlobFile()
-    {
-        if (!path_.empty())
-            ::unlink(path_.c_str());
-    }
-    void write(const void* data, std::size_t size)
-    {
-        hasher_.update(data, size);
-        const char* p = static_cast<const char*>(data);
-        while (size > 0) {
-            ssize_t n = ::write(fd_.get(), p, size);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                throw Error(errnoMessage(path_.string() + ": write"));
-            }
-            p += n;
-            size -= static_cast<std::size_t>(n);
-            size_ += static_cast<std::uint64_t>(n);
-        }
-    }
-    // Moves the verified bytes to blobs/sha256/<hex>.
-    oci::Digest commit(oci::ContentStore& store)
-    {
-        if (::fsync(fd_.get()) != 0)
-            throw Error(errnoMessage(path_.string() + ": fsync"));
-        fd_.reset();
-        oci::Digest d = hasher_.finish();
-        fs::path final = store.blobPath(d);
-        fs::create_directories(final.parent_path());
-        if (store.has(d)) {
-            ::unlink(path_.c_str());
-        } else if (::rename(path_.c_str(), final.c_str()) != 0) {
-            throw Error(errnoMessage(final.string() + ": rename"));
-        }
-        path_.clear();
-        return d;
-    }
-    std::uint64_t size() const { return size_; }
-
-private:
-    fs::path path_;
-    UniqueFd fd_;
-    oci::Sha256 hasher_;
-    std::uint64_t size_ = 0;
-};
-
-// Compresses the tar stream: gzip as parallel members (exec/parallel_gzip.h; libarchive's gzip filter
-// uses one core), zstd with libarchive's filter ("raw" format: one unnamed stream, zstd's own workers).
-class Compressor {
-public:
-    Compressor(Compression compression, int level, int threads, BlobFile& out) : out_(out)
-    {
-        if (compression == Compression::Gzip) {
-            gzip_ = std::make_unique<ParallelGzip>(level, static_cast<unsigned>(std::max(threads, 0)),
-                                                   [this](const void* data, std::size_t size) { out_.write(data, size); });
-            return;
-        }
-        a_.reset(archive_write_new());
-        archive* a = a_.get();
-        {
-            if (archive_write_add_filter_zstd(a) != ARCHIVE_OK)
-                throw Error(std::string("zstd: ") + detail::archiveMessage(a));
-            if (level >= 0)
-                setOption("zstd", "compression-level", std::to_string(level));
-            int workers = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-            // Older libarchive builds lack the option; the stream is the same format either way.
-            if (workers > 1)
-                archive_write_set_filter_option(a, "zstd", "threads", std::to_string(workers).c_str());
-        }
-        archive_write_set_format_raw(a);
-        archive_write_set_bytes_per_block(a, 1 << 20);
-        archive_write_set_bytes_in_last_block(a, 1);
-        if (archive_write_open(a, this, nullptr, &Compressor::onWrite, nullptr) != ARCHIVE_OK)
-            throw Error(std::string("compressor: ") + detail::archiveMessage(a));
-        detail::ArchiveEntry e(archive_entry_new());
-        archive_entry_set_filetype(e.get(), AE_IFREG);
-        archive_entry_set_pathname(e.get(), "layer.tar");
-        if (archive_write_header(a, e.get()) != ARCHIVE_OK)
-            throw Error(std::string("compressor: ") + detail::archiveMessage(a));
-    }
-    ~Compressor()
-    {
-        gzip_.reset();   // drops what was not closed
-        discard_ = true; // freeing an unclosed archive flushes it: nothing may reach the blob then
-        a_.reset();
-    }
-    void write(const void* data, std::size_t size)
-    {
-        if (gzip_)
-            return gzip_->write(data, size);
-        if (archive_write_data(a_.get(), data, size) < 0)
-            fail();
-    }
-    void close()
-    {
-        if (gzip_)
-            return gzip_->close();
-        if (archive_write_close(a_.get()) != ARCHIVE_OK)
-            fail();
-    }
-
-private:
-    void setOption(const char* module, const char* key, const std::string& value)
-    {
-        if (archive_write_set_filter_option(a_.get(), module, key, value.c_str()) < ARCHIVE_WARN)
-            throw Error(std::string(module) + " " + key + "=" + value + ": " + detail::archiveMessage(a_.get()));
-    }
-    [[noreturn]] void fail()
-    {
-        if (pending_)
-            std::rethrow_exception(pending_);
-        throw Error(std::string("compressor: ") + detail::archiveMessage(a_.get()));
-    }
-    static la_ssize_t onWrite(archive*, void* self, const void* data, size_t size)
-    {
-        auto* c = static_cast<Compressor*>(self);
-        if (c->discard_)
-            return static_cast<la_ssize_t>(size);
-        try {
-            c->out_.write(data, size);
-        } catch (...) {
-            c->pending_ = std::current_exception();
-            return -1;
-        }
-        return static_cast<la_ssize_t>(size);
-    }
-
-    BlobFile& out_;
-    std::unique_ptr<ParallelGzip> gzip_;
-    std::exception_ptr pending_;
-    bool discard_ = false;
-    detail::ArchiveWriter a_;
-};
-
 // The tar writer: libarchive formats PAX headers; bytes come out through onWrite,
 // get hashed for the diffID and passed on.
 class TarStream {
 public:
-    TarStream(BlobFile& file, Compressor* compressor) : file_(file), compressor_(compressor)
+    TarStream(IngestBlobFile& file, StreamCompressor* compressor) : file_(file), compressor_(compressor)
     {
         a_.reset(archive_write_new());
         archive* a = a_.get();
@@ -230,8 +81,8 @@ private:
         return static_cast<la_ssize_t>(size);
     }
 
-    BlobFile& file_;
-    Compressor* compressor_;
+    IngestBlobFile& file_;
+    StreamCompressor* compressor_;
     oci::Sha256 hasher_;
     std::uint64_t size_ = 0;
     std::exception_ptr pending_;
@@ -428,14 +279,6 @@ private:
     std::uint64_t entries_ = 0;
 };
 
-std::string mediaTypeFor(Compression c, bool oci)
-{
-    std::string_view t = c == Compression::Gzip ? oci::media::OciLayerGzip
-                         : c == Compression::Zstd ? oci::media::OciLayerZstd
-                                                  : oci::media::OciLayer;
-    return oci ? std::string(t) : oci::media::toDockerLayerType(t);
-}
-
 } // namespace
 
 LayerWriteResult writeLayer(const fs::path& diffDir, oci::ContentStore& store, const LayerWriterOptions& options)
@@ -446,10 +289,10 @@ LayerWriteResult writeLayer(const fs::path& diffDir, oci::ContentStore& store, c
     if (::stat(diffDir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw Error("layer of " + diffDir.string() + ": not a directory");
 
-    BlobFile file(store.root());
-    std::unique_ptr<Compressor> compressor;
+    IngestBlobFile file(store.root());
+    std::unique_ptr<StreamCompressor> compressor;
     if (options.compression != Compression::Uncompressed)
-        compressor = std::make_unique<Compressor>(options.compression, options.level, options.threads, file);
+        compressor = std::make_unique<StreamCompressor>(options.compression, options.level, options.threads, file);
     TarStream tar(file, compressor.get());
     TreeWriter tree(diffDir, tar, options);
     tree.writeChildren(diffDir, "");
@@ -459,7 +302,7 @@ LayerWriteResult writeLayer(const fs::path& diffDir, oci::ContentStore& store, c
     result.diffId = tar.diffId();
     result.tarSize = tar.size();
     result.entries = tree.entries();
-    result.descriptor.mediaType = mediaTypeFor(options.compression, options.ociMediaTypes);
+    result.descriptor.mediaType = layerMediaType(options.compression, options.ociMediaTypes);
     result.descriptor.size = static_cast<std::int64_t>(file.size());
     result.descriptor.digest = file.commit(store);
     result.descriptor.annotations[std::string(oci::media::AnnotationUncompressed)] = result.diffId.str();
