@@ -14,6 +14,7 @@
 #include "cache/cache_importer.h"
 #include "cache/inline_cache_export.h"
 #include "cache/default_providers.h"
+#include "cache/reexport_graph.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/instructions.h"
 #include "exec/file_op_exec.h"
@@ -1045,7 +1046,33 @@ cache::ExportGraph Runner::exportGraph(bool failed)
                          .count();
     const cache::Timestamp createdAt = cache::Timestamp::fromNanos(now);
     auto source = std::make_shared<cache::StoreLayerSource>(dataDir_);
+    // A cache hit loaded lazily keeps its blobs where they are: a target that lacks one gets it from
+    // the imported cache (mounted across repositories on the same registry, as BuildKit does), and
+    // nothing is pulled for a target that has it. Other blobs are fetched into the store first.
+    std::map<int, std::shared_ptr<cache::LayerSource>> importedSources;
+    const auto sourceOf = [&](int n, const oci::Descriptor& d) -> std::shared_ptr<cache::LayerSource> {
+        if (store_->content().has(d.digest))
+            return source;
+        const NodeState& st = states_[static_cast<std::size_t>(n)];
+        if (st.kind == NodeState::Kind::Cached && st.source >= 0 && !sources_[static_cast<std::size_t>(st.source)].local) {
+            auto& s = importedSources[st.source];
+            if (!s)
+                for (const auto& c : imported_)
+                    if (c.spec.raw == sources_[static_cast<std::size_t>(st.source)].spec &&
+                        (c.spec.type == "local" || c.spec.type == "registry"))
+                        s = cache::layerSourceFor(c, o_.registryOptions);
+            if (s)
+                return s;
+        }
+        fetchBlob(n, d);
+        return source;
+    };
     const std::vector<LayerRef> finalLayers = failed ? std::vector<LayerRef>{} : layersOf(graph_.target);
+    // The blobs the steps that ran wrote: the export's compression applies to them.
+    std::set<oci::Digest> created;
+    for (const NodeState& st : states_)
+        if (st.done && st.kind == NodeState::Kind::Ran && !st.layers.empty())
+            created.insert(st.layers.back().desc.digest);
     std::function<const std::vector<int>&(int)> recordOf = [&](int n) -> const std::vector<int>& {
         if (const auto it = recs.find(n); it != recs.end())
             return it->second;
@@ -1084,7 +1111,7 @@ cache::ExportGraph Runner::exportGraph(bool failed)
                     for (const auto& l : st.layers)
                         res.layers.push_back(cache::ExportLayer{
                             cache::exportLayerDescriptor(l.desc.mediaType, l.desc.digest, l.desc.size, l.diffId, createdAt),
-                            source});
+                            sourceOf(n, l.desc), created.count(l.desc.digest) > 0});
                     r.results.push_back(std::move(res));
                     // On the final result's chain: its layers are a prefix of the final layers.
                     r.finalChain = failed || st.layers.size() <= finalLayers.size();
@@ -1097,10 +1124,8 @@ cache::ExportGraph Runner::exportGraph(bool failed)
         return recs.emplace(n, std::move(out)).first->second;
     };
     for (std::size_t n = 0; n < states_.size(); ++n)
-        if (states_[n].done) {
-            ensureBlobs(static_cast<int>(n));
+        if (states_[n].done)
             recordOf(static_cast<int>(n));
-        }
     return eg;
 }
 
@@ -1119,6 +1144,7 @@ void Runner::exportCaches(const cache::ExportGraph& eg, bool failed)
         cache::applyExportMode(g, spec.mode);
         cache::CacheExportOptions eo;
         eo.registry = o_.registryOptions;
+        eo.contentStore = &store_->content(); // converted blobs stay for the next export
         if (!eo.registry.cancelled)
             eo.registry.cancelled = [token = o_.cancel] { return token.stop_requested(); };
         // A cancel stops a local export between blobs too; index.json is written last, so the target
@@ -1137,8 +1163,12 @@ void Runner::exportCaches(const cache::ExportGraph& eg, bool failed)
             line += "skipped (nothing to export)";
         else if (!r.warning.empty())
             line += "not written: " + r.warning;
-        else
+        else {
             line += std::to_string(r.records) + " records, " + std::to_string(r.layers) + " layers";
+            if (r.converted + r.reused > 0)
+                line += " (" + spec.compression.name() + ": " + std::to_string(r.converted) + " converted, " +
+                        std::to_string(r.reused) + " reused)";
+        }
         result_.cacheExports.push_back(line);
         emit(StepLog{0, false, line, 0});
     }

@@ -1,9 +1,13 @@
 #include "cache/cache_exporter.h"
 
 #include "base/error.h"
+#include "base/temporary_directory.h"
 #include "cache/cache_manifest_writer.h"
+#include "cache/export_compression.h"
 #include "cache/local_cache_target.h"
 #include "cache/registry_cache_target.h"
+
+#include <optional>
 
 namespace cachescope::cache {
 
@@ -28,7 +32,19 @@ CacheExportReport exportCache(const ExportGraph& graph, const CacheExportSpec& s
         if (spec.type != "local" && spec.type != "registry")
             throw Error("unsupported cache export type " + spec.type);
         say("preparing build cache for export");
-        MarshaledCache cache = marshalForExport(graph, spec.mode);
+        ExportGraph filtered = graph;
+        applyExportMode(filtered, spec.mode);
+        std::optional<TemporaryDirectory> scratch; // converted blobs when the caller keeps no store
+        std::optional<oci::ContentStore> scratchStore;
+        oci::ContentStore* store = options.contentStore;
+        if (!store) {
+            scratch.emplace("cachescope-convert");
+            store = &scratchStore.emplace(scratch->path());
+        }
+        const CompressionOutcome converted = applyExportCompression(filtered, spec.compression, *store, options.progress);
+        report.converted = converted.converted;
+        report.reused = converted.reused;
+        MarshaledCache cache = marshalExportGraph(filtered);
         report.notes = cache.warnings;
         report.records = cache.config.records.size();
         report.layers = cache.config.layers.size();
@@ -37,7 +53,6 @@ CacheExportReport exportCache(const ExportGraph& graph, const CacheExportSpec& s
             report.skipped = true;
             return report;
         }
-        checkCompression(cache, spec.compression);
         const CacheBlobs blobs = writeCacheBlobs(cache, spec.ociMediaTypes, spec.imageManifest, options.contextManifest);
         report.config = blobs.config;
         if (spec.type == "local") {

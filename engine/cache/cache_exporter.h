@@ -5,7 +5,8 @@
 //   auto spec = parseCacheExportSpec("type=local,dest=/tmp/c,mode=max");
 //   CacheExportReport r = exportCache(graph, spec);
 //
-// mode from the spec filters the results (applyExportMode), CacheChains merges and marshals,
+// mode from the spec filters the results (applyExportMode), the compression asked for is applied
+// to the layers (applyExportCompression, export_compression.h), CacheChains merges and marshals,
 // the config and manifest are written in the form the spec asks for, and the target is written
 // (local: blobs, then index.json last; registry: blobs, config, manifest last). type=inline is
 // not a target of its own: the image exporter calls inlineCacheValue() (inline_cache_export.h).
@@ -28,6 +29,9 @@ struct CacheExportOptions {
     // The build's context manifest JSON (cache/context_manifest.h), written as an extra blob so a
     // dry run elsewhere can name the files behind a context miss; "" for none.
     std::string contextManifest;
+    // Where blobs converted to the requested compression go and are found again by later exports
+    // (the build's content store); a temporary store for this export alone when null.
+    oci::ContentStore* contentStore = nullptr;
 };
 
 struct CacheExportReport {
@@ -39,6 +43,8 @@ struct CacheExportReport {
     oci::Descriptor config;
     std::size_t records = 0;
     std::size_t layers = 0;
+    std::size_t converted = 0; // layer blobs recompressed for the requested compression
+    std::size_t reused = 0;    // layer blobs taken from an earlier conversion
     std::vector<std::string> notes; // results left out of the export and why
 };
 

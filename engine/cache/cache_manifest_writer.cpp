@@ -10,20 +10,6 @@ namespace cachescope::cache {
 
 namespace media = oci::media;
 
-namespace {
-
-std::string compressionName(media::Compression c)
-{
-    switch (c) {
-    case media::Compression::Uncompressed: return "uncompressed";
-    case media::Compression::Gzip: return "gzip";
-    case media::Compression::Zstd: return "zstd";
-    default: return "unknown";
-    }
-}
-
-} // namespace
-
 CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool imageManifest,
                            std::string_view contextManifest)
 {
@@ -71,23 +57,6 @@ CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool
     out.manifest.digest = oci::Digest::of(out.manifestBytes);
     out.manifest.size = static_cast<std::int64_t>(out.manifestBytes.size());
     return out;
-}
-
-void checkCompression(const MarshaledCache& cache, const ExportCompression& wanted)
-{
-    if (!wanted.force)
-        return;
-    for (const auto& l : cache.layers) {
-        const auto have = media::layerCompression(l.descriptor.mediaType);
-        // estargz blobs are gzip blobs with a TOC; telling them apart needs the layer's annotations.
-        const bool estargzLayer = !l.descriptor.annotation("containerd.io/snapshot/stargz/toc.digest").empty();
-        if (have == wanted.type && estargzLayer == wanted.estargz)
-            continue;
-        throw Error("force-compression=true: layer " + l.descriptor.digest.str() + " is " +
-                    (estargzLayer ? std::string("estargz") : compressionName(have)) + ", " + wanted.name() +
-                    " was requested, and recompressing existing blobs is not supported yet "
-                    "(drop force-compression to export the blobs as they are)");
-    }
 }
 
 } // namespace cachescope::cache

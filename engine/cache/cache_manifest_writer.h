@@ -37,9 +37,4 @@ struct CacheBlobs {
 CacheBlobs writeCacheBlobs(const MarshaledCache& cache, bool ociMediaTypes, bool imageManifest,
                            std::string_view contextManifest = {});
 
-// Refuses what needs recompressing existing blobs: force-compression with a layer that is not
-// already in the requested compression. Without force, blobs are exported as they are (BuildKit
-// accepts any variant then). Throws Error naming the blob and both compressions.
-void checkCompression(const MarshaledCache& cache, const ExportCompression& wanted);
-
 } // namespace cachescope::cache

@@ -33,6 +33,9 @@ struct ExportLayer {
     // importer cannot load a layer without it) and buildkit/createdat.
     oci::Descriptor descriptor;
     std::shared_ptr<LayerSource> source;
+    // Written by this build (a step that ran): the export's compression applies to it even
+    // without force-compression (BuildKit creates such blobs at export time, in that compression).
+    bool created = false;
 };
 
 struct ExportResult {

@@ -49,6 +49,7 @@ public:
     bool available(const oci::Descriptor& desc) override;
     void fetch(const oci::Descriptor& desc, oci::ContentStore& into) override;
     registry::RegistryClient& client() { return *client_; }
+    const std::string& host() const { return client_->host(); }
     const std::string& repository() const { return repo_; }
 
 private:

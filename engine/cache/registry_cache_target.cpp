@@ -9,6 +9,21 @@
 
 namespace cachescope::cache {
 
+namespace {
+
+// A refused mount (no pull right on the source repository, a registry without mounts) is not an
+// error: the blob then travels through the staging store.
+bool mounted(registry::RegistryClient& client, const std::string& repo, const oci::Descriptor& d, const std::string& from)
+{
+    try {
+        return client.mountBlob(repo, d.digest, from);
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+} // namespace
+
 oci::Descriptor pushRegistryCache(const CacheBlobs& blobs, const std::string& refText,
                                   registry::RegistryOptions options, const ExportProgress& progress)
 {
@@ -35,7 +50,11 @@ oci::Descriptor pushRegistryCache(const CacheBlobs& blobs, const std::string& re
                 byStore[store].push_back(l.descriptor);
                 continue;
             }
-            // Remote blobs travel through the staging store, unless the target has them already.
+            // Remote blobs: a cross-repository mount when they are on the target's registry (BuildKit
+            // mounts too), else through the staging store, unless the target has them already.
+            if (const auto* remote = dynamic_cast<const RegistryLayerSource*>(l.source.get());
+                remote && remote->host() == client.host() && mounted(client, repo, l.descriptor, remote->repository()))
+                continue;
             if (!client.headBlob(repo, l.descriptor.digest)) {
                 l.source->fetch(l.descriptor, stage);
                 byStore[&stage].push_back(l.descriptor);

@@ -958,6 +958,34 @@ void RegistryClient::pushBlob(const std::string& repo, const oci::Descriptor& de
     }
 }
 
+bool RegistryClient::mountBlob(const std::string& repo, const oci::Digest& digest, const std::string& fromRepo)
+{
+    if (fromRepo.empty() || fromRepo == repo)
+        return false;
+    Impl::Call post;
+    post.method = "POST";
+    post.path = "/v2/" + repo + "/blobs/uploads/?mount=" + urlEscape(digest.str()) + "&from=" + urlEscape(fromRepo);
+    post.scopes = {pushScope(repo), pullScope(fromRepo)};
+    HttpResponse r = impl_->send(post);
+    if (r.status == 201)
+        return true;
+    if (r.status != 202)
+        impl_->fail(post, r);
+    // An upload session was opened instead: close it (an abandoned one would only expire later).
+    if (const std::string location = r.header("Location"); !location.empty()) {
+        Impl::Call cancel;
+        cancel.method = "DELETE";
+        cancel.path = resolveUrl(r.url, location);
+        cancel.scopes = {pushScope(repo)};
+        cancel.maxRetries = 0;
+        try {
+            impl_->send(cancel);
+        } catch (const std::exception&) {
+        }
+    }
+    return false;
+}
+
 void RegistryClient::pushBlobs(const std::string& repo, const std::vector<oci::Descriptor>& descs,
                                const oci::ContentStore& store, const std::string& mountFromRepo)
 {

@@ -85,6 +85,11 @@ public:
     void pushBlobs(const std::string& repo, const std::vector<oci::Descriptor>& descs, const oci::ContentStore& store,
                    const std::string& mountFromRepo = {});
 
+    // Asks the registry to link a blob of another repository on it into `repo` (cross-repository
+    // mount): true when it did, no bytes sent. false when the registry cannot (it answers with an
+    // upload session instead, which is cancelled); throws Error for other answers.
+    bool mountBlob(const std::string& repo, const oci::Digest& digest, const std::string& fromRepo);
+
     // Requests made to the token endpoint so far (tests check that tokens are reused).
     int tokenRequests() const;
 

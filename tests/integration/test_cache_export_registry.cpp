@@ -95,7 +95,7 @@ private slots:
 
     void remoteCacheReexportedToAnotherRepository()
     {
-        // Blobs that only exist in the registry travel through the exporter's staging store.
+        // Blobs that only exist in the registry are mounted from the source repository (same registry).
         const auto layout = oci::OciLayout::open(test::cacheVariant("02-multi-stage", "registry-max"));
         registry::RegistryClient client(registry_.host());
         registry::pushLayoutTag(client, layout, "cache-max", "src/multi", "cache-max");
@@ -112,6 +112,16 @@ private slots:
         QVERIFY(test::graphShape(again) == test::graphShape(remote));
         const auto raw = test::loadFixtureCache("02-multi-stage", "registry-max");
         QCOMPARE(report.manifest.digest, raw.top.digest);
+
+        // The mount itself: linked without bytes from a repository that has the blob; refused (the
+        // upload session cancelled) from one that does not.
+        QVERIFY(!raw.layers.empty());
+        const oci::Digest layer = raw.layers.begin()->first;
+        QVERIFY(!client.headBlob("mount/check", layer));
+        QVERIFY(client.mountBlob("mount/check", layer, "src/multi"));
+        QVERIFY(client.headBlob("mount/check", layer).has_value());
+        QVERIFY(!client.mountBlob("mount/other", layer, "nothing/here"));
+        QVERIFY(!client.headBlob("mount/other", layer));
     }
 
     void unreachableRegistryNamesTarget()

@@ -1,0 +1,264 @@
+// Cache export compression on real builds (BuildKit v0.24 rules): compression=zstd turns the layers of
+// the steps that ran into zstd blobs and leaves existing blobs alone; force-compression=true converts
+// imported gzip blobs too; a second export reuses the converted blobs. Every exported blob is checked
+// against its bytes (digest, size, magic bytes vs media type, tar hash vs containerd.io/uncompressed),
+// the export imports back, and a fresh store rebuilt from it is all CACHED.
+#include "base/error.h"
+#include "build/build_session.h"
+#include "cache/cache_export_spec.h"
+#include "cache/cache_spec.h"
+#include "exec/layer_blob.h"
+#include "oci/manifest.h"
+#include "oci/media_types.h"
+#include "oci/oci_layout.h"
+#include "registry/registry_client.h"
+#include "support/fixtures.h"
+#include "support/registry_launcher.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <map>
+#include <optional>
+#include <set>
+
+using namespace cachescope;
+namespace fs = std::filesystem;
+namespace media = oci::media;
+
+namespace {
+
+const fs::path fixture01 = test::fixturesDir() / "buildkit-v0.24" / "01-single-stage";
+const fs::path baseLayout = test::fixturesDir() / "buildkit-v0.24" / "base-image" / "oci";
+
+build::BuildResult runBuild(const fs::path& dataDir, const std::vector<std::string>& cacheTo,
+                            const std::string& cacheFrom = {})
+{
+    build::BuildOptions o;
+    o.contextDir = fixture01 / "context";
+    o.dataDir = dataDir;
+    o.buildContexts["127.0.0.1:5055/library/busybox:latest"] = "oci-layout://" + baseLayout.string() + ":latest";
+    if (!cacheFrom.empty())
+        o.cacheFrom = cache::parseCacheSpecs(cacheFrom);
+    for (const auto& t : cacheTo)
+        o.cacheTo.push_back(cache::parseCacheExportSpec(t));
+    return build::BuildSession(o).run();
+}
+
+// The layers of an exported cache manifest, each checked against its blob in `blobs`:
+// diffID -> descriptor. Empty (and a failed QVERIFY) on the first mismatch.
+std::map<std::string, oci::Descriptor> checkedLayers(const oci::Manifest& m, const oci::ContentStore& blobs)
+{
+    std::map<std::string, oci::Descriptor> out;
+    for (const auto& l : m.layers) {
+        const std::string what = l.digest.str() + " (" + l.mediaType + ")";
+        if (!blobs.verify(l.digest) || blobs.size(l.digest) != std::optional<std::int64_t>(l.size)) {
+            QTest::qFail(("blob does not match its digest or size: " + what).c_str(), __FILE__, __LINE__);
+            return {};
+        }
+        if (exec::detectCompression(blobs.blobPath(l.digest)) != media::layerCompression(l.mediaType)) {
+            QTest::qFail(("magic bytes contradict the media type: " + what).c_str(), __FILE__, __LINE__);
+            return {};
+        }
+        const std::string diffId = l.annotation(std::string(media::AnnotationUncompressed));
+        if (exec::computeDiffId(blobs.blobPath(l.digest)).str() != diffId) {
+            QTest::qFail(("tar does not hash to containerd.io/uncompressed: " + what).c_str(), __FILE__, __LINE__);
+            return {};
+        }
+        out[diffId] = l;
+    }
+    return out;
+}
+
+oci::Manifest localManifest(const oci::OciLayout& layout)
+{
+    const auto top = layout.findTag("latest");
+    if (!top)
+        throw Error("no latest tag");
+    return oci::Manifest::parse(layout.blobs().read(top->digest), "cache manifest");
+}
+
+bool allCached(const build::BuildResult& r)
+{
+    return r.ok && r.stepsRun() == 0;
+}
+
+} // namespace
+
+class TestExportCompression : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir home_;
+
+    fs::path fresh(const std::string& name)
+    {
+        const fs::path p = fs::path(home_.path().toStdString()) / name;
+        fs::remove_all(p);
+        fs::create_directories(p);
+        return p;
+    }
+
+private slots:
+    // One cold build exported twice: gzip (the default) and zstd. Same diffIDs; the layers of the
+    // steps that ran are zstd, the base image's gzip blobs stay as they are (no force).
+    void zstdAppliesToLayersThisBuildRan()
+    {
+        const fs::path data = fresh("zstd-data");
+        const fs::path gz = fresh("zstd-gzip-export");
+        const fs::path zs = fresh("zstd-export");
+        const auto cold = runBuild(data, {"type=local,mode=max,dest=" + gz.string(),
+                                          "type=local,mode=max,compression=zstd,compression-level=5,dest=" + zs.string()});
+        QVERIFY2(cold.ok, cold.error.c_str());
+        QVERIFY(cold.stepsRun() > 0);
+        QCOMPARE(cold.cacheExports.size(), std::size_t(2));
+        QVERIFY2(cold.cacheExports[1].find("converted") != std::string::npos, cold.cacheExports[1].c_str());
+
+        const auto gzLayout = oci::OciLayout::open(gz);
+        const auto zsLayout = oci::OciLayout::open(zs);
+        const auto gzLayers = checkedLayers(localManifest(gzLayout), gzLayout.blobs());
+        const auto zsLayers = checkedLayers(localManifest(zsLayout), zsLayout.blobs());
+        QVERIFY(!zsLayers.empty());
+        std::set<std::string> gzIds, zsIds;
+        for (const auto& [id, d] : gzLayers)
+            gzIds.insert(id);
+        for (const auto& [id, d] : zsLayers)
+            zsIds.insert(id);
+        QVERIFY(gzIds == zsIds);
+        const auto base = oci::OciLayout::open(baseLayout);
+        std::size_t zstdLayers = 0;
+        for (const auto& [id, d] : zsLayers) {
+            if (d.mediaType == media::OciLayerZstd) {
+                ++zstdLayers;
+                QVERIFY(d.digest != gzLayers.at(id).digest);
+                QVERIFY(!d.annotation(std::string(media::AnnotationCreatedAt)).empty());
+            } else {
+                // Not converted without force: only blobs this build did not create (the base image's).
+                QCOMPARE(d.mediaType, std::string(media::OciLayerGzip));
+                QVERIFY2(base.blobs().has(d.digest), d.digest.str().c_str());
+            }
+        }
+        QVERIFY(zstdLayers > 0);
+
+        // The zstd export imports into a fresh store: all CACHED, the same image.
+        const auto warm = runBuild(fresh("zstd-import"), {}, "type=local,src=" + zs.string());
+        QVERIFY2(allCached(warm), warm.error.c_str());
+        QCOMPARE(warm.finalDiffIds, cold.finalDiffIds);
+
+        // A second export from the first store reuses the converted blobs: nothing converted again.
+        const fs::path again = fresh("zstd-export-again");
+        const auto second = runBuild(data, {"type=local,mode=max,compression=zstd,dest=" + again.string()});
+        QVERIFY2(allCached(second), second.error.c_str());
+        QVERIFY2(second.cacheExports[0].find(" 0 converted") != std::string::npos &&
+                     second.cacheExports[0].find("reused") != std::string::npos,
+                 second.cacheExports[0].c_str());
+        const auto againLayout = oci::OciLayout::open(again);
+        const auto againLayers = checkedLayers(localManifest(againLayout), againLayout.blobs());
+        QCOMPARE(againLayers.size(), zsLayers.size());
+        for (const auto& [id, d] : againLayers)
+            QCOMPARE(d.digest, zsLayers.at(id).digest);
+
+        // compression=uncompressed: tar blobs whose digest is their diffID.
+        const fs::path plain = fresh("plain-export");
+        const auto un = runBuild(data, {"type=local,mode=max,compression=uncompressed,force-compression=true,dest=" +
+                                        plain.string()});
+        QVERIFY2(un.ok, un.error.c_str());
+        const auto plainLayout = oci::OciLayout::open(plain);
+        for (const auto& [id, d] : checkedLayers(localManifest(plainLayout), plainLayout.blobs())) {
+            QCOMPARE(d.mediaType, std::string(media::OciLayer));
+            QCOMPARE(d.digest.str(), id);
+        }
+    }
+
+    // BuildKit's own gzip export imported, every step CACHED, re-exported to the test registry with
+    // compression=zstd,force-compression=true: every blob zstd (base image layers too), the imported
+    // diffIDs, and the registry cache imports back into a fresh store all CACHED.
+    void forceConvertsImportedBlobsToRegistry()
+    {
+        test::RegistryLauncher registry;
+        QVERIFY2(registry.start(), qPrintable(registry.errorString()));
+        const fs::path imported = test::cacheVariant("01-single-stage", "local-max");
+        const auto source = oci::OciLayout::open(imported);
+        std::set<std::string> importedIds;
+        for (const auto& l : localManifest(source).layers) {
+            QCOMPARE(media::layerCompression(l.mediaType), media::Compression::Gzip);
+            importedIds.insert(l.annotation(std::string(media::AnnotationUncompressed)));
+        }
+        const std::string ref = registry.host() + "/cache/forced:zstd";
+        const auto r = runBuild(fresh("force-data"),
+                                {"type=registry,mode=max,compression=zstd,force-compression=true,ref=" + ref},
+                                "type=local,src=" + imported.string());
+        QVERIFY2(allCached(r), r.error.c_str());
+        QVERIFY2(r.cacheExports[0].find("converted") != std::string::npos, r.cacheExports[0].c_str());
+
+        registry::RegistryClient client(registry.host());
+        const auto fetched = client.getManifest("cache/forced", "zstd");
+        const oci::Manifest m = oci::Manifest::parse(fetched.bytes, "pushed cache manifest");
+        QVERIFY(!m.layers.empty());
+        const fs::path pulled = fresh("force-pulled");
+        oci::ContentStore blobs(pulled);
+        for (const auto& l : m.layers)
+            client.fetchBlob("cache/forced", l, blobs);
+        const auto layers = checkedLayers(m, blobs);
+        QCOMPARE(layers.size(), m.layers.size());
+        for (const auto& [id, d] : layers) {
+            QCOMPARE(d.mediaType, std::string(media::OciLayerZstd));
+            QVERIFY2(importedIds.count(id) == 1, id.c_str());
+        }
+
+        const auto warm = runBuild(fresh("force-import"), {}, "type=registry,ref=" + ref);
+        QVERIFY2(allCached(warm), warm.error.c_str());
+        QCOMPARE(warm.finalDiffIds, r.finalDiffIds);
+    }
+
+    // An all-CACHED build from BuildKit's local export loads its layers lazily (nothing needs the
+    // files), then re-exports the imported keys, mode=max, to another local directory and to a
+    // registry that lack those blobs: the blobs are carried over, and both targets import back.
+    void reexportOfLazyImportCarriesBlobs()
+    {
+        test::RegistryLauncher registry;
+        QVERIFY2(registry.start(), qPrintable(registry.errorString()));
+        const fs::path imported = test::cacheVariant("01-single-stage", "local-max");
+        const fs::path dest = fresh("lazy-local");
+        const std::string ref = registry.host() + "/cache/lazy:max";
+        const auto r = runBuild(fresh("lazy-data"),
+                                {"type=local,mode=max,dest=" + dest.string(), "type=registry,mode=max,ref=" + ref},
+                                "type=local,src=" + imported.string());
+        QVERIFY2(allCached(r), r.error.c_str());
+        const auto layout = oci::OciLayout::open(dest);
+        const auto local = checkedLayers(localManifest(layout), layout.blobs());
+        QVERIFY(!local.empty());
+        for (const auto& [id, d] : local)
+            QCOMPARE(media::layerCompression(d.mediaType), media::Compression::Gzip); // no force: as imported
+        registry::RegistryClient client(registry.host());
+        const oci::Manifest m = oci::Manifest::parse(client.getManifest("cache/lazy", "max").bytes, "pushed manifest");
+        QCOMPARE(m.layers.size(), local.size());
+        for (const auto& l : m.layers)
+            QVERIFY2(client.headBlob("cache/lazy", l.digest).has_value(), l.digest.str().c_str());
+        QVERIFY(allCached(runBuild(fresh("lazy-import-local"), {}, "type=local,src=" + dest.string())));
+        QVERIFY(allCached(runBuild(fresh("lazy-import-registry"), {}, "type=registry,ref=" + ref)));
+
+        // Registry to another repository of the same registry: the build pulls nothing, the blobs are
+        // mounted into the new repository.
+        const std::string ref2 = registry.host() + "/cache/lazy-copy:max";
+        const auto copy = runBuild(fresh("lazy-copy"), {"type=registry,mode=max,ref=" + ref2}, "type=registry,ref=" + ref);
+        QVERIFY2(allCached(copy), copy.error.c_str());
+        QCOMPARE(copy.bytesPulled, std::uint64_t(0));
+        for (const auto& l : m.layers)
+            QVERIFY2(client.headBlob("cache/lazy-copy", l.digest).has_value(), l.digest.str().c_str());
+        QVERIFY(allCached(runBuild(fresh("lazy-copy-import"), {}, "type=registry,ref=" + ref2)));
+    }
+
+    void estargzIsRefusedClearly()
+    {
+        const fs::path dest = fresh("estargz-export");
+        const auto r = runBuild(fresh("estargz-data"), {"type=local,mode=max,compression=estargz,dest=" + dest.string()});
+        QVERIFY(!r.ok);
+        QVERIFY2(r.error.find("estargz is not supported") != std::string::npos &&
+                     r.error.find("table of contents") != std::string::npos,
+                 r.error.c_str());
+        QVERIFY(!fs::exists(dest / "index.json"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestExportCompression)
+#include "test_export_compression.moc"
