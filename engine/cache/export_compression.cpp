@@ -43,10 +43,13 @@ bool matches(const oci::Descriptor& d, const ExportCompression& wanted)
     return media::layerCompression(d.mediaType) == wanted.type;
 }
 
-// The record of an earlier conversion: "<digest> <size>" in <store>/conversions/<diffID hex>.<name>.
+// The record of an earlier conversion: "<digest> <size>" in
+// <store>/conversions/<diffID hex>.<compression>[-<level>]; a conversion with a level is recorded
+// under both names.
 fs::path recordPath(const oci::ContentStore& store, const oci::Digest& diffId, const ExportCompression& wanted)
 {
-    return store.root() / "conversions" / (std::string(diffId.hex()) + "." + wanted.name());
+    const std::string level = wanted.level >= 0 ? "-" + std::to_string(wanted.level) : "";
+    return store.root() / "conversions" / (std::string(diffId.hex()) + "." + wanted.name() + level);
 }
 
 std::optional<oci::Descriptor> earlierConversion(const oci::ContentStore& store, const oci::Digest& diffId,
@@ -74,6 +77,41 @@ std::optional<oci::Descriptor> earlierConversion(const oci::ContentStore& store,
     return d;
 }
 
+// Recompresses one layer's blob into `store` and records the conversion for later exports.
+oci::Descriptor convert(const ExportLayer& layer, const std::string& what, const oci::Digest& diffId,
+                        const ExportCompression& wanted, oci::ContentStore& store, std::stop_token cancel)
+{
+    const oci::Descriptor& d = layer.descriptor;
+    const oci::ContentStore* local = layer.source ? layer.source->localStore() : nullptr;
+    fs::path blob;
+    if (local && local->has(d.digest)) {
+        blob = local->blobPath(d.digest);
+    } else {
+        if (!layer.source)
+            throw Error(what + ": no source to read the blob from");
+        layer.source->fetch(d, store); // a lazy blob is pulled now, as BuildKit unlazies it
+        blob = store.blobPath(d.digest);
+    }
+    exec::RecompressOptions ro;
+    ro.compression = wanted.type;
+    ro.level = wanted.level;
+    ro.cancel = cancel;
+    exec::RecompressResult r;
+    try {
+        r = exec::recompressLayer(blob, diffId, store, ro);
+    } catch (const std::exception& e) {
+        rethrowWithContext(what + " to " + wanted.name(), e);
+    }
+    const std::string record = r.descriptor.digest.str() + " " + std::to_string(r.descriptor.size) + "\n";
+    writeFileAtomic(recordPath(store, diffId, wanted), record);
+    if (wanted.level >= 0) { // also serves a later export that names no level (BuildKit takes any level)
+        ExportCompression anyLevel = wanted;
+        anyLevel.level = -1;
+        writeFileAtomic(recordPath(store, diffId, anyLevel), record);
+    }
+    return r.descriptor;
+}
+
 } // namespace
 
 CompressionOutcome applyExportCompression(ExportGraph& graph, const ExportCompression& wanted, oci::ContentStore& store,
@@ -86,7 +124,11 @@ CompressionOutcome applyExportCompression(ExportGraph& graph, const ExportCompre
         for (ExportResult& result : record.results) {
             for (ExportLayer& layer : result.layers) {
                 oci::Descriptor& d = layer.descriptor;
-                if (matches(d, wanted))
+                // A blob this build wrote has the writer's default level: an explicit compression-level
+                // recompresses it too, as BuildKit creates such blobs at that level.
+                const bool relevel = layer.created && wanted.level >= 0 && !wanted.estargz;
+                const bool suits = matches(d, wanted) && !relevel;
+                if (suits && (wanted.level < 0 || wanted.estargz))
                     continue;
                 if (const auto it = done.find(d.digest); it != done.end()) {
                     d.mediaType = it->second.mediaType;
@@ -97,9 +139,12 @@ CompressionOutcome applyExportCompression(ExportGraph& graph, const ExportCompre
                 }
                 const std::string what = "layer " + d.digest.str() + " (" + compressionOf(d) + ")";
                 const std::string diffText = d.annotation(std::string(media::AnnotationUncompressed));
-                if (diffText.empty())
+                if (diffText.empty()) {
+                    if (suits)
+                        continue;
                     throw Error(what + ": no " + std::string(media::AnnotationUncompressed) +
                                 " annotation, so its diffID is unknown");
+                }
                 const oci::Digest diffId = oci::Digest::parse(diffText);
                 std::optional<oci::Descriptor> to;
                 if (!wanted.estargz)
@@ -107,38 +152,16 @@ CompressionOutcome applyExportCompression(ExportGraph& graph, const ExportCompre
                 if (to) {
                     ++outcome.reused;
                 } else {
-                    if (!layer.created && !wanted.force)
+                    if (suits || (!layer.created && !wanted.force))
                         continue; // an existing blob goes as it is unless forced
                     if (wanted.estargz)
                         throw Error(what + ": converting to estargz is not supported: an estargz blob needs a "
                                            "table of contents and one gzip member per file chunk, which the layer "
                                            "writer does not produce (use compression=gzip or zstd)");
-                    const oci::ContentStore* local = layer.source ? layer.source->localStore() : nullptr;
-                    fs::path blob;
-                    if (local && local->has(d.digest)) {
-                        blob = local->blobPath(d.digest);
-                    } else {
-                        if (!layer.source)
-                            throw Error(what + ": no source to read the blob from");
-                        layer.source->fetch(d, store); // a lazy blob is pulled now, as BuildKit unlazies it
-                        blob = store.blobPath(d.digest);
-                    }
-                    exec::RecompressOptions ro;
-                    ro.compression = wanted.type;
-                    ro.level = wanted.level;
-                    ro.cancel = cancel;
-                    exec::RecompressResult r;
-                    try {
-                        r = exec::recompressLayer(blob, diffId, store, ro);
-                    } catch (const std::exception& e) {
-                        rethrowWithContext(what + " to " + wanted.name(), e);
-                    }
-                    writeFileAtomic(recordPath(store, diffId, wanted),
-                                    r.descriptor.digest.str() + " " + std::to_string(r.descriptor.size) + "\n");
-                    to = r.descriptor;
+                    to = convert(layer, what, diffId, wanted, store, cancel);
                     ++outcome.converted;
                     if (progress)
-                        progress("converting " + what + " to " + wanted.name() + ": " + r.descriptor.digest.str());
+                        progress("converting " + what + " to " + wanted.name() + ": " + to->digest.str());
                 }
                 done.emplace(d.digest, *to);
                 d.mediaType = to->mediaType;

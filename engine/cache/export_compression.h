@@ -1,12 +1,13 @@
 #pragma once
 // The compression a cache export asks for, applied to its layers as BuildKit v0.24 does
 // (spec §2.2, §6):
-//   * layers this build created (ExportLayer::created) come out in the requested compression;
+//   * layers this build created (ExportLayer::created) come out in the requested compression (and
+//     compression-level, when one is given);
 //   * with force-compression=true every layer does, imported and local ones too;
 //   * any other layer keeps its blob, unless a blob of the same diffID in the requested compression
 //     exists from an earlier conversion, which is then used (BuildKit prefers the variant asked for).
 // A conversion streams the blob through exec::recompressLayer into `store` (the build's content
-// store) and records it there (<store>/conversions/<diffID hex>.<compression>), so a later export
+// store) and records it there (<store>/conversions/<diffID hex>.<compression>[-<level>]), so a later export
 // reuses it. The layer's diffID (containerd.io/uncompressed) and buildkit/createdat stay; its
 // mediaType, digest and size change. Blobs that are remote (a lazily imported registry cache) are
 // fetched into `store` first.

@@ -90,13 +90,7 @@ class TestExportCompression : public QObject {
 
     QTemporaryDir home_;
 
-    fs::path fresh(const std::string& name)
-    {
-        const fs::path p = fs::path(home_.path().toStdString()) / name;
-        fs::remove_all(p);
-        fs::create_directories(p);
-        return p;
-    }
+    fs::path fresh(const std::string& name) { return test::freshDir(home_.path(), name); }
 
 private slots:
     // One cold build exported twice: gzip (the default) and zstd. Same diffIDs; the layers of the
