@@ -36,7 +36,7 @@ InterruptGuard::InterruptGuard(std::stop_source stop) : stop_(std::move(stop))
     watcher_ = std::jthread([this](std::stop_token self) {
         pollfd p{g_wake[0], POLLIN, 0};
         while (!self.stop_requested()) {
-            if (::poll(&p, 1, 200) <= 0)
+            if (::poll(&p, 1, -1) <= 0)
                 continue;
             char c = 0;
             if (::read(g_wake[0], &c, 1) == 1 && c == 's') {
@@ -60,6 +60,8 @@ InterruptGuard::~InterruptGuard()
     ::sigaction(SIGINT, &g_oldInt, nullptr);
     ::sigaction(SIGTERM, &g_oldTerm, nullptr);
     watcher_.request_stop();
+    const char quit = 'q'; // wake the watcher now rather than at its next poll timeout
+    [[maybe_unused]] ssize_t n = ::write(g_wake[1], &quit, 1);
     watcher_.join();
     ::close(g_wake[0]);
     ::close(g_wake[1]);
