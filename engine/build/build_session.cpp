@@ -168,6 +168,12 @@ private:
     void runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint64_t& bytes);
     void runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint64_t& bytes);
     const exec::Snapshot& ensureFiles(int n);
+    // Where the first `count` layers of `layers`, applied in order, are kept (by chain ID).
+    fs::path chainDir(const std::vector<LayerRef>& layers, std::size_t count) const;
+    // How many layers of `layers` are a base image's (the longest resolved image they start with), or 0.
+    std::size_t baseImageDepth(const std::vector<LayerRef>& layers) const;
+    // chainDir(layers, count), unpacked first when missing.
+    fs::path unpackedChain(const std::vector<LayerRef>& layers, std::size_t count);
     void ensureBlobs(int n);
     void fetchBlob(int n, const oci::Descriptor& d);
     int localRecord(int n, std::vector<int>* imageAlternatives = nullptr);
@@ -562,7 +568,7 @@ void Runner::realizeNode(int n)
                 continue;
             const exec::Snapshot& files = ensureFiles(in.node);
             const fs::path flat = workDir_ / ("content-" + std::to_string(++stepCounter_));
-            exec::SnapshotView(files).materialize(flat);
+            exec::SnapshotView(files).materialize(flat, exec::CopyMode::Link); // only scanned
             ScanOptions so;
             so.mode = ScanMode::Snapshot;
             ContentTree tree = ContentTree::scan(flat, std::move(so));
@@ -698,7 +704,9 @@ void Runner::runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint
                 if (graph_.nodes[static_cast<std::size_t>(in)].kind == OpKind::Local)
                     src = o_.contextDir;
                 else {
-                    exec::SnapshotView(ensureFiles(in)).materialize(flat);
+                    // A read-only mount may share the snapshot's inodes; a writable one gets a copy.
+                    exec::SnapshotView(ensureFiles(in))
+                        .materialize(flat, m.readonly ? exec::CopyMode::Link : exec::CopyMode::Copy);
                     src = flat;
                 }
             } else {
@@ -859,6 +867,69 @@ void Runner::ensureBlobs(int n)
         fetchBlob(n, l.desc);
 }
 
+fs::path Runner::chainDir(const std::vector<LayerRef>& layers, std::size_t count) const
+{
+    std::vector<oci::Digest> chain;
+    for (std::size_t i = 0; i < count; ++i)
+        chain.push_back(layers[i].diffId.empty() ? layers[i].desc.digest : layers[i].diffId);
+    return dataDir_ / "snapshots" / std::string(chainId(chain).hex());
+}
+
+std::size_t Runner::baseImageDepth(const std::vector<LayerRef>& layers) const
+{
+    const auto id = [](const oci::Descriptor& blob, const oci::Digest& diffId) { return diffId.empty() ? blob.digest : diffId; };
+    std::size_t best = 0;
+    for (const auto& [name, img] : resolver_->resolved()) {
+        const std::size_t depth = img.layers.size();
+        if (depth <= best || depth >= layers.size())
+            continue;
+        bool prefix = true;
+        for (std::size_t i = 0; i < depth && prefix; ++i)
+            prefix = id(img.layers[i], i < img.source.diffIds.size() ? img.source.diffIds[i] : oci::Digest()) ==
+                     id(layers[i].desc, layers[i].diffId);
+        if (prefix)
+            best = depth;
+    }
+    return best;
+}
+
+fs::path Runner::unpackedChain(const std::vector<LayerRef>& layers, std::size_t count)
+{
+    const fs::path dir = chainDir(layers, count);
+    if (fs::exists(dir))
+        return dir;
+    // Start from the longest chain below this one that is already unpacked, linked rather than
+    // copied, so that a base image shared by several stages is unpacked once.
+    std::size_t from = 0;
+    for (std::size_t k = count - 1; k > 0 && from == 0; --k)
+        if (fs::exists(chainDir(layers, k)))
+            from = k;
+    if (from == 0)
+        if (const std::size_t base = baseImageDepth(std::vector<LayerRef>(layers.begin(), layers.begin() + static_cast<std::ptrdiff_t>(count))); base > 0) {
+            unpackedChain(layers, base);
+            from = base;
+        }
+    const fs::path tmp = dataDir_ / "snapshots" / ("tmp-" + randomHex());
+    try {
+        if (from > 0) // applying a layer replaces entries, never writes into them: links are safe
+            exec::SnapshotView(exec::Snapshot{{exec::SnapshotLayer{chainDir(layers, from)}}}).materialize(tmp, exec::CopyMode::Link);
+        else
+            fs::create_directories(tmp);
+        for (std::size_t i = from; i < count; ++i) {
+            checkCancel();
+            exec::applyLayer(store_->content().blobPath(layers[i].desc.digest), layers[i].desc.mediaType,
+                             layers[i].desc.digest, tmp);
+        }
+        fs::rename(tmp, dir);
+    } catch (...) {
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
+        if (!fs::exists(dir))
+            throw;
+    }
+    return dir;
+}
+
 const exec::Snapshot& Runner::ensureFiles(int n)
 {
     static const exec::Snapshot scratch;
@@ -875,27 +946,7 @@ const exec::Snapshot& Runner::ensureFiles(int n)
         st.files = exec::Snapshot{};
         return *st.files;
     }
-    std::vector<oci::Digest> chain;
-    for (const auto& l : st.layers)
-        chain.push_back(l.diffId.empty() ? l.desc.digest : l.diffId);
-    const oci::Digest id = chainId(chain);
-    const fs::path dir = dataDir_ / "snapshots" / std::string(id.hex());
-    if (!fs::exists(dir)) {
-        const fs::path tmp = dataDir_ / "snapshots" / ("tmp-" + randomHex());
-        fs::create_directories(tmp);
-        try {
-            for (const auto& l : st.layers) {
-                checkCancel();
-                exec::applyLayer(store_->content().blobPath(l.desc.digest), l.desc.mediaType, l.desc.digest, tmp);
-            }
-            fs::rename(tmp, dir);
-        } catch (...) {
-            std::error_code ec;
-            fs::remove_all(tmp, ec);
-            if (!fs::exists(dir))
-                throw;
-        }
-    }
+    const fs::path dir = unpackedChain(st.layers, st.layers.size());
     // Whiteouts were applied: the directory is a plain tree, usable as an overlay lower.
     st.files = exec::Snapshot{{exec::SnapshotLayer{dir, exec::WhiteoutFormat::Overlay}}};
     return *st.files;

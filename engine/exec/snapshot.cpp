@@ -124,10 +124,10 @@ void SnapshotView::materializeDir(const std::string& rel, const fs::path& dest, 
     }
 }
 
-void SnapshotView::materialize(const fs::path& dest) const
+void SnapshotView::materialize(const fs::path& dest, CopyMode mode) const
 {
     fs::create_directories(dest);
-    TreeCopier copier;
+    TreeCopier copier(mode);
     if (!snapshot_.layers.empty()) {
         // The root directory's own metadata comes from the top-most layer.
         struct stat st {};

@@ -1,6 +1,7 @@
 #pragma once
 // A snapshot is a stack of directory trees (bottom first): a flattened base and the diffs of
 // the steps above it. SnapshotView reads the merged tree without mounting anything.
+#include "exec/tree_copy.h"
 #include "exec/whiteout.h"
 
 #include <filesystem>
@@ -36,8 +37,9 @@ public:
     std::optional<std::filesystem::path> find(const std::string& rel) const;
     // The merged children of a directory: name -> host path of the visible entry.
     std::map<std::string, std::filesystem::path> list(const std::string& relDir) const;
-    // Copies the merged tree into `dest` (created), applying whiteouts.
-    void materialize(const std::filesystem::path& dest) const;
+    // Copies the merged tree into `dest` (created), applying whiteouts. CopyMode::Link shares the
+    // layers' inodes: the result must only be read, or changed by replacing entries.
+    void materialize(const std::filesystem::path& dest, CopyMode mode = CopyMode::Copy) const;
 
     const Snapshot& snapshot() const { return snapshot_; }
 

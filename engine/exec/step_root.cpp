@@ -36,7 +36,7 @@ StepRoot StepRoot::prepare(Snapshot parent, fs::path dir, SnapshotMode mode)
         if (!overlayOptionsFit(root.lowerDirsTopFirst(), root.upperDir(), root.workDir(), userNamespace)) {
             // Deep images and long Dockerfiles outgrow one page of mount options: this step's
             // lower becomes one copy of the parent; its upper (the diff) is the same either way.
-            SnapshotView(root.parent_).materialize(root.flatLowerDir());
+            SnapshotView(root.parent_).materialize(root.flatLowerDir(), CopyMode::Link); // read-only lower
             root.flattened_ = true;
         }
         // The root of the merged tree takes the upper dir's metadata once it is copied up.

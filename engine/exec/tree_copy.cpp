@@ -90,6 +90,10 @@ void TreeCopier::copyNode(const fs::path& src, const struct stat& st, const fs::
         dirs_.push_back({dst, static_cast<mode_t>(st.st_mode & 07777), st.st_mtim});
         return;
     }
+    // A link costs no inode and no data; across filesystems or where protected_hardlinks refuses
+    // (a file the caller does not own), the entry is copied instead.
+    if (mode_ == CopyMode::Link && ::link(src.c_str(), dst.c_str()) == 0)
+        return;
     if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
         auto key = std::make_pair(st.st_dev, st.st_ino);
         if (auto it = links_.find(key); it != links_.end()) {

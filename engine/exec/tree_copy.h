@@ -10,8 +10,14 @@
 
 namespace cachescope::exec {
 
+// How non-directory entries reach the copy. Linked entries share their inode with the source:
+// only for copies that are read (content scans, overlay lower dirs) or changed by replacing
+// entries, never by writing into them.
+enum class CopyMode { Copy, Link };
+
 class TreeCopier {
 public:
+    explicit TreeCopier(CopyMode mode = CopyMode::Copy) : mode_(mode) {}
     // Copies one node (not following symlinks); directories are created empty, their
     // metadata applied by finish() so that filling them does not change their mtime.
     void copyNode(const std::filesystem::path& src, const struct stat& st, const std::filesystem::path& dst);
@@ -26,6 +32,7 @@ private:
         mode_t mode;
         struct timespec mtime;
     };
+    CopyMode mode_;
     std::map<std::pair<dev_t, ino_t>, std::filesystem::path> links_;
     std::vector<PendingDir> dirs_;
 };

@@ -494,6 +494,49 @@ private slots:
         QCOMPARE(view.list("dir2").size(), std::size_t(2));
     }
 
+    // Unpacked chains start from a linked clone of the chain below: applying a layer onto the clone
+    // must leave the chain it shares inodes with exactly as it was.
+    void layerOnALinkedCloneLeavesTheSourceAlone()
+    {
+        QTemporaryDir tmp;
+        fs::path base = tmp.path().toStdString();
+        fs::path lower = base / "lower";
+        TarBuilder(base / "l1.tar")
+            .dir("a").file("a/x", "x1").hardlink("a/x-link", "a/x").file("a/y", "y1")
+            .dir("b").file("b/z", "z1")
+            .dir("o").file("o/old", "o1")
+            .file("keep", "k1", test::tarMode(0644))
+            .symlink("s", "a/x")
+            .close();
+        QCOMPARE(applyError(base / "l1.tar", lower), std::string());
+        const auto before = test::describeTree(lower);
+
+        fs::path clone = base / "clone";
+        SnapshotView(Snapshot{{{lower, WhiteoutFormat::Overlay}}}).materialize(clone, CopyMode::Link);
+        QCOMPARE(test::treeDifference(before, test::describeTree(clone)), std::string());
+        struct stat ls {}, cs {};
+        QVERIFY(::lstat((lower / "a/y").c_str(), &ls) == 0 && ::lstat((clone / "a/y").c_str(), &cs) == 0);
+        QCOMPARE(cs.st_ino, ls.st_ino); // linked, not copied
+
+        TarBuilder(base / "l2.tar")
+            .dir("a").file("a/x", "x2").file("a/y", "y2", test::tarMode(0600))
+            .file(".wh.b", "")
+            .dir("o").file("o/.wh..wh..opq", "").file("o/new", "o2")
+            .file("keep", "k1", test::tarMode(0755))
+            .symlink("s", "a/y")
+            .hardlink("y-link", "a/y")
+            .close();
+        QCOMPARE(applyError(base / "l2.tar", clone), std::string());
+        QCOMPARE(readFile(clone / "a/x"), std::string("x2"));
+        QCOMPARE(readFile(clone / "a/x-link"), std::string("x1"));
+        QCOMPARE(readFile(clone / "y-link"), std::string("y2"));
+        QCOMPARE(fs::read_symlink(clone / "s").string(), std::string("a/y"));
+        QCOMPARE(int(fs::status(clone / "keep").permissions() & fs::perms::all), 0755);
+        QVERIFY(!fs::exists(clone / "b") && !fs::exists(clone / "o/old"));
+        const std::string changed = test::treeDifference(before, test::describeTree(lower));
+        QVERIFY2(changed.empty(), changed.c_str());
+    }
+
     void cancelledWriteLeavesNothing()
     {
         QTemporaryDir tmp;
