@@ -168,6 +168,9 @@ private:
     void runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint64_t& bytes);
     void runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint64_t& bytes);
     const exec::Snapshot& ensureFiles(int n);
+    // Only the paths a file op copies out of a cached stage or an image, unpacked into the scratch
+    // dir; nullopt when the whole tree is needed (see the definition).
+    std::optional<exec::Snapshot> copiedPathsOnly(const FileOp& op, std::size_t inputIndex, int in);
     // Where the first `count` layers of `layers`, applied in order, are kept (by chain ID).
     fs::path chainDir(const std::vector<LayerRef>& layers, std::size_t count) const;
     // How many layers of `layers` are a base image's (the longest resolved image they start with), or 0.
@@ -762,9 +765,13 @@ void Runner::runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint
     NodeState& st = states_[static_cast<std::size_t>(n)];
     const OpNode& node = graph_.nodes[static_cast<std::size_t>(n)];
     std::vector<exec::FileOpInput> inputs;
-    for (const OpInput& in : node.inputs) {
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+        const OpInput& in = node.inputs[i];
         exec::FileOpInput fi;
-        fi.tree = ensureFiles(in.node);
+        if (auto partial = copiedPathsOnly(op, i, in.node))
+            fi.tree = std::move(*partial);
+        else
+            fi.tree = ensureFiles(in.node);
         if (graph_.nodes[static_cast<std::size_t>(in.node)].kind == OpKind::Local) {
             fi.contextOwners = true;
             if (!ignore_.empty())
@@ -865,6 +872,72 @@ void Runner::ensureBlobs(int n)
     }
     for (const auto& l : st.layers)
         fetchBlob(n, l.desc);
+}
+
+std::optional<exec::Snapshot> Runner::copiedPathsOnly(const FileOp& op, std::size_t inputIndex, int in)
+{
+    if (in < 0)
+        return std::nullopt;
+    realize(in);
+    const NodeState& st = states_[static_cast<std::size_t>(in)];
+    if (st.files || (st.kind != NodeState::Kind::Cached && st.kind != NodeState::Kind::Image) || st.layers.empty() ||
+        fs::exists(chainDir(st.layers, st.layers.size())))
+        return std::nullopt; // nothing to save: the whole tree is there already
+    // Only as the source of copies of plain paths: a wildcard or the root needs the whole tree.
+    std::vector<std::string> paths;
+    for (const FileAction& a : op.actions) {
+        if (a.input == static_cast<std::int64_t>(inputIndex))
+            return std::nullopt;
+        if (a.secondaryInput != static_cast<std::int64_t>(inputIndex))
+            continue;
+        const auto* copy = std::get_if<FileActionCopy>(&a.action);
+        if (!copy)
+            return std::nullopt;
+        std::string path = fs::path(copy->src).lexically_normal().relative_path().generic_string();
+        while (path.ends_with('/'))
+            path.pop_back();
+        if (path.empty() || path == "." || path.starts_with("..") || path.find_first_of("*?[\\") != std::string::npos)
+            return std::nullopt;
+        paths.push_back(std::move(path));
+    }
+    if (paths.empty())
+        return std::nullopt;
+    ensureBlobs(in);
+    exec::LayerApplyOptions options;
+    options.keep = [&paths](const std::string& entry) {
+        for (const std::string& p : paths)
+            if (entry == p || (entry.size() > p.size() && entry.starts_with(p) && entry[p.size()] == '/') ||
+                (p.size() > entry.size() && p.starts_with(entry) && p[entry.size()] == '/'))
+                return true; // the path, what is below it, or a directory above it
+        return false;
+    };
+    const fs::path dir = workDir_ / ("copied-" + std::to_string(++stepCounter_));
+    try {
+        fs::create_directories(dir);
+        for (const LayerRef& l : st.layers) {
+            checkCancel();
+            exec::applyLayer(store_->content().blobPath(l.desc.digest), l.desc.mediaType, l.desc.digest, dir, options);
+        }
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error&) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        return std::nullopt; // a hardlink to a file left out, say: the whole unpack decides
+    }
+    // A symlink on the way to a copied path may point anywhere in the tree: then the whole tree it is.
+    for (const std::string& p : paths) {
+        fs::path at = dir;
+        for (const auto& part : fs::path(p)) {
+            at /= part;
+            if (fs::is_symlink(fs::symlink_status(at))) {
+                std::error_code ec;
+                fs::remove_all(dir, ec);
+                return std::nullopt;
+            }
+        }
+    }
+    return exec::Snapshot{{exec::SnapshotLayer{dir, exec::WhiteoutFormat::Overlay}}};
 }
 
 fs::path Runner::chainDir(const std::vector<LayerRef>& layers, std::size_t count) const

@@ -191,6 +191,9 @@ private:
             return;
         }
 
+        if (options_.keep && !options_.keep(clean))
+            return;
+
         const char* hardlink = archive_entry_hardlink(e);
         const mode_t type = archive_entry_filetype(e);
         std::string linkClean;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ struct LayerApplyOptions {
     bool verifyDigest = true;
     // At most this many notes are kept; the rest are counted in the last one.
     std::size_t maxNotes = 50;
+    // When set, only the entries it keeps are written (whiteouts still apply): a partial unpack for
+    // a reader that needs a few paths. It gets clean relative paths ("deps/done.txt").
+    std::function<bool(const std::string& path)> keep;
 };
 
 struct LayerApplyResult {

@@ -5,7 +5,7 @@
 //   local            all cached from a --cache-to type=local,mode=max export of a cold build
 //   registry         all cached from a type=registry,mode=max export on a loopback docker-registry
 //   one-file         one context file changed, imported from the local export
-// Each line is the median of N runs (default 5), with min and max, and for the fixtures BuildKit v0.24's
+// Each line is the median of N runs (default 5, the series taking turns), with min and max, and for the fixtures BuildKit v0.24's
 // time for the same run on a 2-core machine (median of the fixture's timings.tsv rows) and the ratio.
 // Then one build whose RUN writes a 1 GiB file: wall time and the peak RSS of the build process.
 // The load average is printed before each series: the machine may be shared.
@@ -236,13 +236,31 @@ public:
         std::printf("\n%s (load average before: %s)\n", p.name.c_str(), loadAverage().c_str());
         std::printf("  %-10s %8s %8s %8s %9s %9s %7s\n", "series", "median", "min", "max", "peak RSS", "BuildKit",
                     "ratio");
-        line(p, "cold", "cold-noexport", series(p.context, {}, dir / "cold"));
-        line(p, "local", "import-local-max",
-             series(p.context, {"--cache-from", "type=local,src=" + localExport.string()}, dir / "local"));
-        line(p, "registry", "import-registry-max",
-             series(p.context, {"--cache-from", "type=registry,ref=" + registryRef}, dir / "registry"));
-        line(p, "one-file", "modified-import-local-max",
-             series(p.modified, {"--cache-from", "type=local,src=" + localExport.string()}, dir / "one-file"));
+        struct Spec {
+            const char* name;
+            const char* run; // the fixture's timings.tsv row
+            fs::path context;
+            std::vector<std::string> extra;
+        };
+        const std::vector<Spec> specs{
+            {"cold", "cold-noexport", p.context, {}},
+            {"local", "import-local-max", p.context, {"--cache-from", "type=local,src=" + localExport.string()}},
+            {"registry", "import-registry-max", p.context, {"--cache-from", "type=registry,ref=" + registryRef}},
+            {"one-file", "modified-import-local-max", p.modified,
+             {"--cache-from", "type=local,src=" + localExport.string()}},
+        };
+        // Round robin, not series after series: every series meets the same machine and filesystem
+        // state (on ext4 without a journal, creating files right after thousands were deleted is
+        // several times slower, and each run deletes its data dir).
+        std::vector<Series> results(specs.size());
+        for (int i = 0; i < runs_; ++i)
+            for (std::size_t k = 0; k < specs.size(); ++k) {
+                const CliRun r = build(specs[k].context, specs[k].extra, dir / specs[k].name);
+                results[k].seconds.push_back(r.seconds);
+                results[k].maxRssKb = std::max(results[k].maxRssKb, r.maxRssKb);
+            }
+        for (std::size_t k = 0; k < specs.size(); ++k)
+            line(p, specs[k].name, specs[k].run, results[k]);
     }
 
     // One build whose RUN writes `mb` MiB of incompressible bytes: the layer streams through tar and gzip.
@@ -280,17 +298,6 @@ private:
         const CliRun r = runCli(args, home, home.string() + ".log");
         fs::remove_all(home); // every run starts from an empty data dir
         return r;
-    }
-
-    Series series(const fs::path& context, const std::vector<std::string>& extra, const fs::path& home)
-    {
-        Series s;
-        for (int i = 0; i < runs_; ++i) {
-            const CliRun r = build(context, extra, home);
-            s.seconds.push_back(r.seconds);
-            s.maxRssKb = std::max(s.maxRssKb, r.maxRssKb);
-        }
-        return s;
     }
 
     void line(const Project& p, const char* name, const std::string& run, const Series& s)

@@ -383,6 +383,58 @@ private slots:
         QCOMPARE(hit.result.stepsRun(), std::size_t(0));
     }
 
+    // COPY --from a stage that is a cache hit unpacks only the copied paths of its layers (whiteouts
+    // applied), unless a symlink or a hardlink on the way needs the rest of the tree: then all of it.
+    void copyFromACachedStage_data()
+    {
+        QTest::addColumn<QString>("copies");
+        QTest::addColumn<QString>("expected");
+        QTest::addColumn<bool>("partial");
+        QTest::newRow("plain paths") << "COPY --from=a /d/ /out/d/\nCOPY --from=a /d/sub/g /out/g\n"
+                                     << ".|./d|./d/new|./d/sub|./d/sub/g|./g|three|two|two|" << true;
+        QTest::newRow("symlinked parent") << "COPY --from=a /link/r /out/r\n" << ".|./r|real|" << false;
+        QTest::newRow("hardlink") << "COPY --from=a /h2 /out/h2\n" << ".|./h2|h|" << false;
+    }
+
+    void copyFromACachedStage()
+    {
+        QFETCH(QString, copies);
+        QFETCH(QString, expected);
+        QFETCH(bool, partial);
+        const fs::path ctx = fresh("copy-from-ctx");
+        write(ctx / "marker", "1\n");
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + " AS a\n" +
+                                      "RUN mkdir -p /d/sub /real && echo one > /d/f && echo two > /d/sub/g && "
+                                      "echo real > /real/r && ln -s /real /link && echo h > /h1 && ln /h1 /h2 && "
+                                      "echo rest > /rest\n"
+                                      "RUN rm /d/f && echo three > /d/new\n"
+                                      "FROM " + BaseRef + "\nCOPY marker /marker\n" + copies.toStdString() +
+                                      "RUN cd /out && find . | sort && cat $(find . -type f | sort)\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("copy-from-data");
+        const fs::path cache = fresh("copy-from-cache") / "export";
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
+        const Run cold = runBuild(o);
+        QVERIFY2(cold.result.ok, cold.result.error.c_str());
+        QCOMPARE(QString::fromStdString(joined(cold.logs)).replace('\n', '|'), expected);
+
+        write(ctx / "marker", "2\n");
+        const fs::path data = fresh("copy-from-data-2");
+        const Run r = rebuildFrom(ctx, cache, data);
+        QVERIFY2(r.result.ok, r.result.error.c_str());
+        QCOMPARE(QString::fromStdString(joined(r.logs)).replace('\n', '|'), expected);
+        for (const auto& s : r.result.steps)
+            if (s.stage == "a" && s.name.find("] RUN") != std::string::npos)
+                QVERIFY2(s.state != build::StepOutcome::State::Ran, s.name.c_str()); // stage a came from the import
+        // The whole of stage a (with /rest) is unpacked only when the copies needed it.
+        bool restUnpacked = false;
+        for (const auto& e : fs::recursive_directory_iterator(data / "snapshots"))
+            restUnpacked = restUnpacked || e.path().filename() == "rest";
+        QCOMPARE(restUnpacked, !partial);
+        QVERIFY2(buildTempDirs(data).empty(), joined(buildTempDirs(data)).c_str());
+    }
+
     // --cache-to type=inline with --output type=registry: the pushed image's config carries the
     // cache, and a build with a fresh store importing that image runs nothing.
     void inlineCacheThroughTheRegistry()
