@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/files.h"
+#include "base/tree_removal.h"
 #include "build/build_history.h"
 #include "build/image_writer.h"
 #include "build/local_store.h"
@@ -20,6 +21,7 @@
 #include "exec/file_op_exec.h"
 #include "exec/layer_apply.h"
 #include "exec/layer_writer.h"
+#include "exec/path_subset.h"
 #include "exec/sandbox.h"
 #include "exec/snapshot_mode.h"
 #include "exec/step_root.h"
@@ -168,6 +170,8 @@ private:
     void runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint64_t& bytes);
     void runFile(int n, const FileOp& op, const fs::path& stepDir, std::uint64_t& bytes);
     const exec::Snapshot& ensureFiles(int n);
+    // The content key of `selectors` over a stage's output files (COPY --from, RUN --mount=from=).
+    ContentKey stageContentKey(int stageNode, const std::vector<ContentSelector>& selectors);
     // Only the paths a file op copies out of a cached stage or an image, unpacked into the scratch
     // dir; nullopt when the whole tree is needed (see the definition).
     std::optional<exec::Snapshot> copiedPathsOnly(const FileOp& op, std::size_t inputIndex, int in);
@@ -320,11 +324,7 @@ void Runner::run()
     fs::permissions(workDir_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     struct Cleanup {
         fs::path dir;
-        ~Cleanup()
-        {
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
+        ~Cleanup() { removeTree(dir); } // thousands of files: unlinked on several threads
     } cleanup{workDir_};
 
     // Import in the background while the Dockerfile is planned (as BuildKit does).
@@ -560,30 +560,24 @@ void Runner::realizeNode(int n)
         markCached(n);
         return;
     }
-    // Content (slow) keys of stage outputs, now that they exist: the step may hit after all.
-    if (!sources_.empty()) {
-        bool changed = false;
-        for (std::size_t i = 0; i < node.inputs.size(); ++i) {
-            const OpInput& in = node.inputs[i];
-            const CacheMapDep& dep = node.cacheMaps[0].deps[i];
-            if (in.origin != ContentOrigin::Stage || !dep.contentBased || content_.byNode[static_cast<std::size_t>(n)][i] ||
-                matches_[static_cast<std::size_t>(n)].inputDefinitionMatched[i])
-                continue;
-            const exec::Snapshot& files = ensureFiles(in.node);
-            const fs::path flat = workDir_ / ("content-" + std::to_string(++stepCounter_));
-            exec::SnapshotView(files).materialize(flat, exec::CopyMode::Link); // only scanned
-            ScanOptions so;
-            so.mode = ScanMode::Snapshot;
-            ContentTree tree = ContentTree::scan(flat, std::move(so));
-            content_.byNode[static_cast<std::size_t>(n)][i] = tree.contentKey(dep.contentSelectors);
-            changed = true;
-        }
-        if (changed) {
-            matches_ = matchGraph(graph_, content_, sources_);
-            if (matches_[static_cast<std::size_t>(n)].usable) {
-                markCached(n);
-                return;
-            }
+    // Content (slow) keys of stage outputs, now that they exist. As BuildKit does, they are computed
+    // whether or not a cache source could use them now: the records kept and exported carry them, so
+    // that a later build whose stage gives the same files hits. Here, the step may hit after all.
+    bool changed = false;
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+        const OpInput& in = node.inputs[i];
+        const CacheMapDep& dep = node.cacheMaps[0].deps[i];
+        if (in.origin != ContentOrigin::Stage || !dep.contentBased || content_.byNode[static_cast<std::size_t>(n)][i] ||
+            matches_[static_cast<std::size_t>(n)].inputDefinitionMatched[i])
+            continue;
+        content_.byNode[static_cast<std::size_t>(n)][i] = stageContentKey(in.node, dep.contentSelectors);
+        changed = true;
+    }
+    if (changed && !sources_.empty()) {
+        matches_ = matchGraph(graph_, content_, sources_);
+        if (matches_[static_cast<std::size_t>(n)].usable) {
+            markCached(n);
+            return;
         }
     }
     execute(n);
@@ -874,6 +868,26 @@ void Runner::ensureBlobs(int n)
         fetchBlob(n, l.desc);
 }
 
+ContentKey Runner::stageContentKey(int stageNode, const std::vector<ContentSelector>& selectors)
+{
+    const exec::Snapshot& files = ensureFiles(stageNode);
+    const fs::path flat = workDir_ / ("content-" + std::to_string(++stepCounter_));
+    // Only scanned: linked, and only the selected paths when they are plain ones.
+    std::vector<std::string> paths;
+    for (const ContentSelector& sel : selectors)
+        paths.push_back(sel.wildcard ? "*" : sel.path);
+    const auto subset = exec::PathSubset::of(paths);
+    exec::SnapshotView(files).materialize(flat, exec::CopyMode::Link, subset ? &*subset : nullptr);
+    if (subset && subset->crossesSymlink(flat)) {
+        removeTree(flat);
+        exec::SnapshotView(files).materialize(flat, exec::CopyMode::Link);
+    }
+    ScanOptions so;
+    so.mode = ScanMode::Snapshot;
+    ContentTree tree = ContentTree::scan(flat, std::move(so));
+    return tree.contentKey(selectors);
+}
+
 std::optional<exec::Snapshot> Runner::copiedPathsOnly(const FileOp& op, std::size_t inputIndex, int in)
 {
     if (in < 0)
@@ -893,24 +907,14 @@ std::optional<exec::Snapshot> Runner::copiedPathsOnly(const FileOp& op, std::siz
         const auto* copy = std::get_if<FileActionCopy>(&a.action);
         if (!copy)
             return std::nullopt;
-        std::string path = fs::path(copy->src).lexically_normal().relative_path().generic_string();
-        while (path.ends_with('/'))
-            path.pop_back();
-        if (path.empty() || path == "." || path.starts_with("..") || path.find_first_of("*?[\\") != std::string::npos)
-            return std::nullopt;
-        paths.push_back(std::move(path));
+        paths.push_back(copy->src);
     }
-    if (paths.empty())
+    const auto subset = exec::PathSubset::of(paths);
+    if (!subset)
         return std::nullopt;
     ensureBlobs(in);
     exec::LayerApplyOptions options;
-    options.keep = [&paths](const std::string& entry) {
-        for (const std::string& p : paths)
-            if (entry == p || (entry.size() > p.size() && entry.starts_with(p) && entry[p.size()] == '/') ||
-                (p.size() > entry.size() && p.starts_with(entry) && p[entry.size()] == '/'))
-                return true; // the path, what is below it, or a directory above it
-        return false;
-    };
+    options.keep = [&subset](const std::string& entry) { return subset->keeps(entry); };
     const fs::path dir = workDir_ / ("copied-" + std::to_string(++stepCounter_));
     try {
         fs::create_directories(dir);
@@ -925,17 +929,10 @@ std::optional<exec::Snapshot> Runner::copiedPathsOnly(const FileOp& op, std::siz
         fs::remove_all(dir, ec);
         return std::nullopt; // a hardlink to a file left out, say: the whole unpack decides
     }
-    // A symlink on the way to a copied path may point anywhere in the tree: then the whole tree it is.
-    for (const std::string& p : paths) {
-        fs::path at = dir;
-        for (const auto& part : fs::path(p)) {
-            at /= part;
-            if (fs::is_symlink(fs::symlink_status(at))) {
-                std::error_code ec;
-                fs::remove_all(dir, ec);
-                return std::nullopt;
-            }
-        }
+    if (subset->crossesSymlink(dir)) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        return std::nullopt;
     }
     return exec::Snapshot{{exec::SnapshotLayer{dir, exec::WhiteoutFormat::Overlay}}};
 }

@@ -112,19 +112,23 @@ std::map<std::string, fs::path> SnapshotView::list(const std::string& relDir) co
     return out;
 }
 
-void SnapshotView::materializeDir(const std::string& rel, const fs::path& dest, TreeCopier& copier) const
+void SnapshotView::materializeDir(const std::string& rel, const fs::path& dest, TreeCopier& copier,
+                                  const PathSubset* subset) const
 {
     for (const auto& [name, src] : list(rel)) {
+        const std::string childRel = rel.empty() ? name : rel + "/" + name;
+        if (subset && !subset->keeps(childRel))
+            continue;
         struct stat st {};
         if (::lstat(src.c_str(), &st) != 0)
             throw Error(errnoMessage(src.string()));
         copier.copyNode(src, st, dest / name);
         if (S_ISDIR(st.st_mode))
-            materializeDir(rel.empty() ? name : rel + "/" + name, dest / name, copier);
+            materializeDir(childRel, dest / name, copier, subset);
     }
 }
 
-void SnapshotView::materialize(const fs::path& dest, CopyMode mode) const
+void SnapshotView::materialize(const fs::path& dest, CopyMode mode, const PathSubset* subset) const
 {
     fs::create_directories(dest);
     TreeCopier copier(mode);
@@ -136,7 +140,7 @@ void SnapshotView::materialize(const fs::path& dest, CopyMode mode) const
             ::lchown(dest.c_str(), st.st_uid, st.st_gid);
         }
     }
-    materializeDir("", dest, copier);
+    materializeDir("", dest, copier, subset);
     copier.finish();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A snapshot is a stack of directory trees (bottom first): a flattened base and the diffs of
 // the steps above it. SnapshotView reads the merged tree without mounting anything.
+#include "exec/path_subset.h"
 #include "exec/tree_copy.h"
 #include "exec/whiteout.h"
 
@@ -38,15 +39,18 @@ public:
     // The merged children of a directory: name -> host path of the visible entry.
     std::map<std::string, std::filesystem::path> list(const std::string& relDir) const;
     // Copies the merged tree into `dest` (created), applying whiteouts. CopyMode::Link shares the
-    // layers' inodes: the result must only be read, or changed by replacing entries.
-    void materialize(const std::filesystem::path& dest, CopyMode mode = CopyMode::Copy) const;
+    // layers' inodes: the result must only be read, or changed by replacing entries. With a subset,
+    // only its part of the tree.
+    void materialize(const std::filesystem::path& dest, CopyMode mode = CopyMode::Copy,
+                     const PathSubset* subset = nullptr) const;
 
     const Snapshot& snapshot() const { return snapshot_; }
 
 private:
     enum class State { Absent, Present, Hidden };
     State stateIn(const SnapshotLayer& layer, const std::string& rel, std::filesystem::path* where) const;
-    void materializeDir(const std::string& rel, const std::filesystem::path& dest, class TreeCopier& copier) const;
+    void materializeDir(const std::string& rel, const std::filesystem::path& dest, TreeCopier& copier,
+                        const PathSubset* subset) const;
 
     Snapshot snapshot_;
 };

@@ -435,6 +435,42 @@ private slots:
         QVERIFY2(buildTempDirs(data).empty(), joined(buildTempDirs(data)).c_str());
     }
 
+    // A stage that runs again but gives the same files: the COPY --from after it is CACHED by its
+    // content key, computed over the copied paths only, or over the whole tree when a symlink leads
+    // the path elsewhere.
+    void contentKeyOfARebuiltStage_data()
+    {
+        QTest::addColumn<QString>("copy");
+        QTest::newRow("plain path") << "COPY --from=a /d/ /out/\n";
+        QTest::newRow("symlinked parent") << "COPY --from=a /link/r /out/r\n";
+    }
+
+    void contentKeyOfARebuiltStage()
+    {
+        QFETCH(QString, copy);
+        const fs::path ctx = fresh("content-key-ctx");
+        write(ctx / "input", "1\n");
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + " AS a\nCOPY input /input\n" +
+                                      "RUN mkdir -p /d /real && echo same > /d/f && echo real > /real/r && "
+                                      "ln -s /real /link && cp /input /varies\n"
+                                      "FROM " + BaseRef + "\n" + copy.toStdString() + "RUN ls /out\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("content-key-data");
+        const fs::path cache = fresh("content-key-cache") / "export";
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
+        const Run cold = runBuild(o);
+        QVERIFY2(cold.result.ok, cold.result.error.c_str());
+
+        write(ctx / "input", "2\n");
+        const Run r = rebuildFrom(ctx, cache, fresh("content-key-data-2"));
+        QVERIFY2(r.result.ok, r.result.error.c_str());
+        QCOMPARE(r.result.stepsRun(), std::size_t(2)); // stage a's COPY and RUN
+        for (const auto& s : r.result.steps)
+            if (s.stage != "a" && s.name.find("FROM") == std::string::npos)
+                QVERIFY2(s.state == build::StepOutcome::State::Cached, s.name.c_str());
+    }
+
     // --cache-to type=inline with --output type=registry: the pushed image's config carries the
     // cache, and a build with a fresh store importing that image runs nothing.
     void inlineCacheThroughTheRegistry()

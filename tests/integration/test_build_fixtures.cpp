@@ -21,6 +21,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <thread>
@@ -262,6 +263,16 @@ private slots:
         QVERIFY2(cold.result.ok, cold.result.error.c_str());
         QCOMPARE(cold.result.cacheExports.size(), std::size_t(1));
         QVERIFY(fs::exists(exportDir / "index.json"));
+        // The same cache keys as BuildKit's export of the same cold build, content keys of COPY
+        // sources included.
+        const auto recordDigests = [](const test::FixtureCache& c) {
+            std::set<std::string> out;
+            for (const auto& r : nlohmann::json::parse(c.configBytes).at("records"))
+                out.insert(r.at("digest").get<std::string>());
+            return out;
+        };
+        QCOMPARE(recordDigests(test::loadCacheLayout(exportDir, "latest")),
+                 recordDigests(test::loadFixtureCache(fx, "local-max")));
         const fs::path data = fresh("rt-import-" + fixture);
         const Run warm = runBuild(context, data, cache::parseCacheSpecs("type=local,src=" + exportDir.string()),
                                   data / "out");

@@ -34,11 +34,16 @@ std::string variantTag(const std::string& variant)
 
 FixtureCache loadFixtureCache(const std::string& fixture, const std::string& variant)
 {
+    return loadCacheLayout(cacheVariant(fixture, variant), variantTag(variant));
+}
+
+FixtureCache loadCacheLayout(const std::filesystem::path& layoutDir, const std::string& tag)
+{
     FixtureCache out;
-    auto layout = oci::OciLayout::open(cacheVariant(fixture, variant));
-    auto top = layout.findTag(variantTag(variant));
+    auto layout = oci::OciLayout::open(layoutDir);
+    auto top = layout.findTag(tag);
     if (!top)
-        throw Error(fixture + "/" + variant + ": tag missing");
+        throw Error(layoutDir.string() + ": tag " + tag + " missing");
     out.top = *top;
     const std::string topBytes = layout.blobs().read(top->digest);
     const auto json = oci::parseJson(topBytes, "top");

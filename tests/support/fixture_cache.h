@@ -3,6 +3,7 @@
 // importer, so parser tests do not depend on the code they check against.
 #include "oci/descriptor.h"
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,5 +24,7 @@ struct FixtureCache {
 };
 
 FixtureCache loadFixtureCache(const std::string& fixture, const std::string& variant);
+// The same from any OCI layout holding a cache export (a local export: tag "latest").
+FixtureCache loadCacheLayout(const std::filesystem::path& layoutDir, const std::string& tag);
 
 } // namespace cachescope::test
