@@ -8,6 +8,7 @@
 #include "models/source_list_model.h"
 #include "models/steps_model.h"
 
+#include <QEvent>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -91,13 +92,30 @@ void CacheBrowser::followSteps(const StepsModel* steps)
         disconnect(steps_, nullptr, this, nullptr);
     steps_ = steps;
     if (steps_) {
-        const auto later = [this] { stepsChanged_.start(); };
+        const auto later = [this] { stepsChanged(); };
         connect(steps_, &QAbstractItemModel::modelReset, this, later);
         connect(steps_, &QAbstractItemModel::dataChanged, this, later);
         connect(steps_, &QAbstractItemModel::rowsInserted, this, later);
         connect(steps_, &QAbstractItemModel::rowsRemoved, this, later);
     }
     mapSteps();
+}
+
+void CacheBrowser::stepsChanged()
+{
+    // A build changes its steps many times a second: mapped a moment later, and only while the
+    // browser is on screen (its tab shown); a hidden browser catches up when it is shown again.
+    if (isVisibleTo(window()))
+        stepsChanged_.start();
+    else
+        stale_ = true;
+}
+
+bool CacheBrowser::event(QEvent* e)
+{
+    if (e->type() == QEvent::ShowToParent && stale_)
+        stepsChanged_.start();
+    return QWidget::event(e);
 }
 
 QString CacheBrowser::stepSummary() const
@@ -108,6 +126,7 @@ QString CacheBrowser::stepSummary() const
 void CacheBrowser::mapSteps()
 {
     stepsChanged_.stop();
+    stale_ = false;
     BuildStepMap map;
     if (steps_ && imported_ && imported_->ok)
         map = mapBuildSteps(*steps_, QString::fromStdString(imported_->spec.raw));

@@ -33,13 +33,18 @@ public:
     // "3 records used by the current build · 2 served from here" (empty without a build).
     QString stepSummary() const;
 
+protected:
+    bool event(QEvent* e) override;
+
 private:
     void showGraph(int index);
+    void stepsChanged();
     void mapSteps();
 
     std::shared_ptr<const cache::ImportedCache> imported_;
     const StepsModel* steps_ = nullptr;
     QTimer stepsChanged_;
+    bool stale_ = false; // the steps changed while the browser was hidden
     QLabel* header_ = nullptr;
     QLabel* stepSummary_ = nullptr;
     QComboBox* platform_ = nullptr;
