@@ -300,7 +300,6 @@ public:
     void applyMeta(const std::string& rel, const fs::path& src, const struct stat& st, const fs::path& dst,
                    const CopyMeta& meta)
     {
-        copyXattrsAndTimes(src, st, dst);
         Owner o{st.st_uid, st.st_gid};
         if (meta.owner)
             o = *meta.owner;
@@ -314,13 +313,10 @@ public:
             if (::chmod(dst.c_str(), m) != 0)
                 throw Error(sysError("/" + rel + ": chmod"));
         }
+        // After chown, which drops security.capability (and chmod restores the setuid bits it drops).
+        copyXattrs(src, dst);
         struct timespec times[2] = {st.st_mtim, st.st_mtim};
         ::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW);
-    }
-
-    static void copyXattrsAndTimes(const fs::path& src, const struct stat& st, const fs::path& dst)
-    {
-        copyMetadata(src, st, dst);
     }
 
     // topContents: the directory's contents are copied into dstRel (dirCopyContents), which keeps

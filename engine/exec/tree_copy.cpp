@@ -17,8 +17,6 @@ namespace cachescope::exec {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 void copyXattrs(const fs::path& src, const fs::path& dst)
 {
     ssize_t len = ::llistxattr(src.c_str(), nullptr, 0);
@@ -40,6 +38,8 @@ void copyXattrs(const fs::path& src, const fs::path& dst)
             ::lsetxattr(dst.c_str(), n.c_str(), value.data(), static_cast<std::size_t>(vlen), 0); // best effort
     }
 }
+
+namespace {
 
 void copyContent(const fs::path& src, const fs::path& dst, off_t size)
 {

@@ -37,6 +37,9 @@ private:
     std::vector<PendingDir> dirs_;
 };
 
+// Copies the extended attributes (not overlayfs' own), best effort.
+void copyXattrs(const std::filesystem::path& src, const std::filesystem::path& dst);
+
 // Copies file metadata that is not the content: owner (when permitted), mode, xattrs, mtime.
 void copyMetadata(const std::filesystem::path& src, const struct stat& st, const std::filesystem::path& dst);
 

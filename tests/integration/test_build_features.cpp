@@ -8,6 +8,7 @@
 #include "cache/cache_export_spec.h"
 #include "cache/cache_spec.h"
 #include "exec/ssh_agent_forwarder.h"
+#include "oci/manifest.h"
 #include "oci/oci_layout.h"
 #include "registry/layout_transfer.h"
 #include "registry/registry_client.h"
@@ -27,6 +28,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sys/xattr.h>
 
 using namespace cachescope;
 namespace fs = std::filesystem;
@@ -433,6 +435,49 @@ private slots:
             restUnpacked = restUnpacked || e.path().filename() == "rest";
         QCOMPARE(restUnpacked, !partial);
         QVERIFY2(buildTempDirs(data).empty(), joined(buildTempDirs(data)).c_str());
+    }
+
+    // COPY keeps a file's extended attributes, file capabilities included (they must be written after
+    // the owner: chown drops security.capability), as BuildKit's copy does.
+    void copyKeepsExtendedAttributes()
+    {
+        const fs::path ctx = fresh("xattr-ctx");
+        write(ctx / "tool", "#!/bin/sh\n");
+        QCOMPARE(::lsetxattr((ctx / "tool").c_str(), "user.note", "kept", 4, 0), 0);
+        // vfs_cap_data revision 2, effective, permitted = CAP_NET_RAW (13)
+        const std::string caps("\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20);
+        const bool withCaps = ::lsetxattr((ctx / "tool").c_str(), "security.capability", caps.data(), caps.size(), 0) == 0;
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\nCOPY tool /tool\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("xattr-data");
+        const fs::path out = fresh("xattr-out") / "image";
+        o.outputs.push_back(build::OutputSpec{"oci", out, "latest"});
+        const Run r = runBuild(o);
+        QVERIFY2(r.result.ok, r.result.error.c_str());
+
+        const oci::OciLayout layout = oci::OciLayout::open(out);
+        const oci::Manifest m = oci::Manifest::parse(layout.blobs().read(layout.findTag("latest")->digest), "manifest");
+        std::map<std::string, std::string> xattrs;
+        archive* a = archive_read_new();
+        archive_read_support_filter_all(a);
+        archive_read_support_format_tar(a);
+        QCOMPARE(archive_read_open_filename(a, layout.blobs().blobPath(m.layers.back().digest).c_str(), 65536), ARCHIVE_OK);
+        archive_entry* e = nullptr;
+        while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+            if (std::string(archive_entry_pathname(e)) != "tool")
+                continue;
+            const char* name = nullptr;
+            const void* value = nullptr;
+            size_t size = 0;
+            archive_entry_xattr_reset(e);
+            while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                xattrs[name] = std::string(static_cast<const char*>(value), size);
+        }
+        archive_read_free(a);
+        QCOMPARE(xattrs["user.note"], std::string("kept"));
+        if (withCaps)
+            QCOMPARE(xattrs["security.capability"], caps);
     }
 
     // A stage that runs again but gives the same files: the COPY --from after it is CACHED by its
