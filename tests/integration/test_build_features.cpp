@@ -171,6 +171,17 @@ class TestBuildFeatures : public QObject {
 
     fs::path fresh(const std::string& name) { return test::freshDir(home_.path(), name); }
 
+    // A build of `context` with a fresh store and a --cache-to type=local,mode=max export, at `cache`.
+    Run buildExportingMax(const fs::path& context, const std::string& name, fs::path& cache)
+    {
+        build::BuildOptions o;
+        o.contextDir = context;
+        o.dataDir = fresh(name + "-data");
+        cache = fresh(name + "-cache") / "export";
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
+        return runBuild(o);
+    }
+
 private slots:
     void initTestCase()
     {
@@ -364,12 +375,8 @@ private slots:
               "COPY --parents dir/sub/z.md keep/./k.md /p/\n"
               "COPY --parents dir/*.txt /q/\n"
               "RUN cd / && find all d w l p q | sort && stat -c '%a %n' /p/dir/sub\n");
-        build::BuildOptions o;
-        o.contextDir = ctx;
-        o.dataDir = fresh("copy-data");
-        const fs::path cache = fresh("copy-cache") / "export";
-        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
-        const Run r = runBuild(o);
+        fs::path cache;
+        const Run r = buildExportingMax(ctx, "copy", cache);
         QVERIFY2(r.result.ok, r.result.error.c_str());
         const std::vector<std::string>& lines = r.logs;
         const std::vector<std::string> expected = {
@@ -412,12 +419,8 @@ private slots:
                                       "RUN rm /d/f && echo three > /d/new\n"
                                       "FROM " + BaseRef + "\nCOPY marker /marker\n" + copies.toStdString() +
                                       "RUN cd /out && find . | sort && cat $(find . -type f | sort)\n");
-        build::BuildOptions o;
-        o.contextDir = ctx;
-        o.dataDir = fresh("copy-from-data");
-        const fs::path cache = fresh("copy-from-cache") / "export";
-        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
-        const Run cold = runBuild(o);
+        fs::path cache;
+        const Run cold = buildExportingMax(ctx, "copy-from", cache);
         QVERIFY2(cold.result.ok, cold.result.error.c_str());
         QCOMPARE(QString::fromStdString(joined(cold.logs)).replace('\n', '|'), expected);
 
@@ -499,12 +502,8 @@ private slots:
                                       "RUN mkdir -p /d /real && echo same > /d/f && echo real > /real/r && "
                                       "ln -s /real /link && cp /input /varies\n"
                                       "FROM " + BaseRef + "\n" + copy.toStdString() + "RUN ls /out\n");
-        build::BuildOptions o;
-        o.contextDir = ctx;
-        o.dataDir = fresh("content-key-data");
-        const fs::path cache = fresh("content-key-cache") / "export";
-        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
-        const Run cold = runBuild(o);
+        fs::path cache;
+        const Run cold = buildExportingMax(ctx, "content-key", cache);
         QVERIFY2(cold.result.ok, cold.result.error.c_str());
 
         write(ctx / "input", "2\n");
