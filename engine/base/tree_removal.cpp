@@ -17,13 +17,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Lists the tree below `dir` without following symlinks: files (anything but a directory) and
-// directories, parents before children.
-void walk(const std::string& dir, std::vector<std::string>& files, std::vector<std::string>& dirs)
+struct Listing {
+    // Anything but a directory, one group per directory: a thread empties a whole directory, as
+    // threads unlinking in the same directory would queue on its lock.
+    std::vector<std::vector<std::string>> files;
+    std::vector<std::vector<std::string>> levels; // directories by depth, the root alone at 0
+};
+
+// Lists the tree below the directory at `levels[depth]` without following symlinks.
+void walk(const std::string& dir, std::size_t depth, Listing& out)
 {
     DIR* d = ::opendir(dir.c_str());
     if (!d)
         return;
+    std::vector<std::string> files;
     while (const dirent* e = ::readdir(d)) {
         const std::string name = e->d_name;
         if (name == "." || name == "..")
@@ -34,9 +41,40 @@ void walk(const std::string& dir, std::vector<std::string>& files, std::vector<s
             struct stat st {};
             isDir = ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
         }
-        (isDir ? dirs : files).push_back(std::move(path));
+        if (!isDir) {
+            files.push_back(std::move(path));
+            continue;
+        }
+        if (out.levels.size() <= depth + 1)
+            out.levels.resize(depth + 2);
+        out.levels[depth + 1].push_back(std::move(path));
     }
     ::closedir(d);
+    if (!files.empty())
+        out.files.push_back(std::move(files));
+}
+
+// Runs remove(path) over the paths of all groups, a group at a time on each of up to `workers`
+// threads; false when one failed.
+template <typename Remove>
+bool removeAll(const std::vector<std::vector<std::string>>& groups, unsigned workers, Remove remove)
+{
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> ok{true};
+    const auto some = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < groups.size();)
+            for (const std::string& path : groups[i])
+                if (remove(path.c_str()) != 0 && errno != ENOENT)
+                    ok = false;
+    };
+    {
+        std::vector<std::jthread> threads;
+        const std::size_t extra = std::min<std::size_t>(workers > 0 ? workers - 1 : 0, groups.size() - std::min<std::size_t>(groups.size(), 1));
+        for (std::size_t t = 0; t < extra; ++t)
+            threads.emplace_back(some);
+        some();
+    }
+    return ok;
 }
 
 } // namespace
@@ -49,28 +87,21 @@ bool removeTree(const fs::path& root, unsigned workers) noexcept
             return errno == ENOENT;
         if (!S_ISDIR(st.st_mode))
             return ::unlink(root.c_str()) == 0;
-        std::vector<std::string> files, dirs{root.string()};
-        for (std::size_t i = 0; i < dirs.size(); ++i)
-            walk(dirs[i], files, dirs);
-
-        std::atomic<std::size_t> next{0};
-        std::atomic<bool> ok{true};
-        const auto unlinkSome = [&] {
-            for (std::size_t i; (i = next.fetch_add(1)) < files.size();)
-                if (::unlink(files[i].c_str()) != 0 && errno != ENOENT)
-                    ok = false;
-        };
-        std::vector<std::jthread> threads;
-        const std::size_t extra = std::min<std::size_t>(workers > 0 ? workers - 1 : 0, files.size() / 64);
-        for (std::size_t t = 0; t < extra; ++t)
-            threads.emplace_back(unlinkSome);
-        unlinkSome();
-        threads.clear(); // joins
-
-        // Children were listed after their parents: the reverse order removes them first.
-        for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
-            if (::rmdir(it->c_str()) != 0 && errno != ENOENT)
-                ok = false;
+        Listing listing;
+        listing.levels.push_back({root.string()});
+        for (std::size_t depth = 0; depth < listing.levels.size(); ++depth)
+            for (std::size_t i = 0; i < listing.levels[depth].size(); ++i) {
+                const std::string dir = listing.levels[depth][i]; // walk() may grow `levels`
+                walk(dir, depth, listing);
+            }
+        bool ok = removeAll(listing.files, workers, ::unlink);
+        // Directories of one level have different parents: one each.
+        for (auto level = listing.levels.rbegin(); level != listing.levels.rend(); ++level) {
+            std::vector<std::vector<std::string>> single;
+            for (std::string& dir : *level)
+                single.push_back({std::move(dir)});
+            ok = removeAll(single, workers, ::rmdir) && ok;
+        }
         return ok;
     } catch (...) {
         // Out of memory or threads: the plain way.
