@@ -249,7 +249,7 @@ int parseBuildFlags(const std::vector<std::string>& args, BuildCliFlags& f, bool
             }
         } else if (flag == "--ssh") {
             if (!value(v))
-                return usageError("--ssh needs default[=SOCKET] or ID=SOCKET");
+                return usageError("--ssh needs default[=SOCKET|KEYFILE[,KEYFILE...]] or ID=SOCKET|KEYFILE[,KEYFILE...]");
             try {
                 f.ssh.push_back(cachescope::build::parseSshSpec(v));
             } catch (const cachescope::Error& e) {

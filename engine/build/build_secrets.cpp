@@ -2,6 +2,8 @@
 
 #include "base/error.h"
 #include "cache/cache_spec.h"
+#include "exec/ssh_key_agent.h"
+#include "exec/ssh_key_file.h"
 
 #include <cstdlib>
 #include <sys/stat.h>
@@ -103,24 +105,69 @@ SshSource parseSshSpec(const std::string& text)
     const auto eq = text.find('=');
     s.id = text.substr(0, eq);
     if (s.id.empty())
-        throw Error("--ssh " + text + ": an id is required (default, or ID=SOCKET)");
-    std::string path = eq == std::string::npos ? std::string() : text.substr(eq + 1);
-    if (path.find(',') != std::string::npos)
-        throw Error("--ssh " + text + ": one agent socket per id (several key files are not supported)");
-    if (path.empty()) {
+        throw Error("--ssh " + text + ": an id is required (default, or ID=SOCKET|KEYFILE[,KEYFILE...])");
+    std::vector<std::string> paths;
+    if (eq != std::string::npos)
+        for (std::size_t start = eq + 1;;) {
+            const auto comma = text.find(',', start);
+            paths.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+            if (comma == std::string::npos)
+                break;
+            start = comma + 1;
+        }
+    if (paths.empty() || (paths.size() == 1 && paths[0].empty())) {
         const char* sock = std::getenv("SSH_AUTH_SOCK");
         if (!sock || !*sock)
-            throw Error("--ssh " + text + ": SSH_AUTH_SOCK is not set; start ssh-agent or give " + s.id + "=SOCKET");
-        path = sock;
+            throw Error("--ssh " + text + ": SSH_AUTH_SOCK is not set; start ssh-agent or give " + s.id +
+                        "=SOCKET or " + s.id + "=KEYFILE");
+        paths = {sock};
     }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-        throw Error("--ssh " + text + ": " + path + " does not exist");
-    if (!S_ISSOCK(st.st_mode))
-        throw Error("--ssh " + text + ": " + path + " is not an agent socket (load key files into ssh-agent with ssh-add)");
-    s.socket = path;
+    // As buildx (sshprovider): a socket is taken alone; key files are taken together.
+    for (const std::string& path : paths) {
+        if (!s.socket.empty())
+            throw Error("--ssh " + text + ": only one agent socket per id, and not together with key files");
+        if (path.empty())
+            throw Error("--ssh " + text + ": empty path in the list");
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0)
+            throw Error("--ssh " + text + ": " + path + " does not exist");
+        if (S_ISSOCK(st.st_mode)) {
+            if (!s.keyFiles.empty())
+                throw Error("--ssh " + text + ": " + path +
+                            " is an agent socket; give either one agent socket or key files, not both");
+            s.socket = path;
+            continue;
+        }
+        try {
+            exec::readSshPrivateKey(path); // refused now rather than when the build starts
+        } catch (const Error& e) {
+            throw Error("--ssh " + text + ": " + e.what());
+        }
+        s.keyFiles.push_back(path);
+    }
     return s;
 }
+
+BuildSshAgents::BuildSshAgents(const std::vector<SshSource>& sources)
+{
+    for (SshSource s : sources) {
+        for (const SshSource& seen : agents_)
+            if (seen.id == s.id)
+                throw Error("--ssh " + s.id + ": the id is given twice");
+        if (!s.keyFiles.empty()) {
+            try {
+                keyAgents_.push_back(std::make_unique<exec::SshKeyAgent>(s.keyFiles));
+            } catch (const Error& e) {
+                throw Error("--ssh " + s.id + ": " + e.what());
+            }
+            s.socket = keyAgents_.back()->socket();
+            s.keyFiles.clear();
+        }
+        agents_.push_back(std::move(s));
+    }
+}
+
+BuildSshAgents::~BuildSshAgents() = default;
 
 exec::SecretMount secretMountFor(const solver::Mount& mount, const std::vector<SecretSource>& secrets)
 {

@@ -201,6 +201,7 @@ private:
 
     fs::path dataDir_;
     fs::path workDir_;
+    std::optional<BuildSshAgents> ssh_; // for the build's lifetime: key-file agents stop with it
     std::unique_ptr<LocalStore> store_;
     std::unique_ptr<ImageResolver> resolver_;
     dockerfile::BuildPlan plan_;
@@ -326,6 +327,7 @@ void Runner::run()
         fs::path dir;
         ~Cleanup() { removeTree(dir); } // thousands of files: unlinked on several threads
     } cleanup{workDir_};
+    ssh_.emplace(o_.sshAgents); // bad key files fail the build before anything runs
 
     // Import in the background while the Dockerfile is planned (as BuildKit does).
     std::jthread importer([&] {
@@ -720,7 +722,7 @@ void Runner::runExec(int n, const ExecOp& op, const fs::path& stepDir, std::uint
             spec.mounts.push_back(secretMountFor(m, o_.secrets));
             break;
         case MountType::Ssh:
-            spec.mounts.push_back(sshMountFor(m, o_.sshAgents));
+            spec.mounts.push_back(sshMountFor(m, ssh_->agents()));
             break;
         }
     }

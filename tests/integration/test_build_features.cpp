@@ -8,6 +8,7 @@
 #include "cache/cache_export_spec.h"
 #include "cache/cache_spec.h"
 #include "exec/ssh_agent_forwarder.h"
+#include "exec/ssh_key_agent.h"
 #include "oci/manifest.h"
 #include "oci/oci_layout.h"
 #include "registry/layout_transfer.h"
@@ -19,8 +20,10 @@
 #include <QCryptographicHash>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QtTest>
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <chrono>
@@ -28,6 +31,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <sys/xattr.h>
 
 using namespace cachescope;
@@ -162,6 +166,63 @@ std::string joined(const std::vector<std::string>& v)
     return s;
 }
 
+// The output of a program run to the end; "" when it could not run.
+std::string outputOf(const QString& program, const QStringList& args)
+{
+    QProcess p;
+    p.start(program, args);
+    if (!p.waitForFinished(60000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+        return {};
+    return p.readAllStandardOutput().toStdString();
+}
+
+// A new key pair `file` and `file`.pub made by ssh-keygen; false when it failed.
+bool generateKey(const fs::path& file, const QString& type, const QString& passphrase = {})
+{
+    QProcess keygen;
+    keygen.start("ssh-keygen", {"-q", "-t", type, "-N", passphrase, "-C", "cachescope-" + type, "-f",
+                                QString::fromStdString(file.string())});
+    return keygen.waitForFinished() && keygen.exitCode() == 0;
+}
+
+// The SHA256 fingerprints ssh-keygen -lf gives for the public key lines in `file`, sorted.
+std::set<std::string> fingerprints(const fs::path& file)
+{
+    std::set<std::string> out;
+    std::istringstream lines(outputOf("ssh-keygen", {"-l", "-E", "sha256", "-f", QString::fromStdString(file.string())}));
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream fields(line);
+        std::string bits, fp;
+        if (fields >> bits >> fp)
+            out.insert(fp);
+    }
+    return out;
+}
+
+// The ssh-agent processes a build started for key files (their socket is under cachescope-ssh-agent-*).
+std::vector<std::string> keyAgentsRunning()
+{
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::ifstream in(e.path() / "cmdline", std::ios::binary);
+        std::string cmd(std::istreambuf_iterator<char>(in), {});
+        std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+        if (cmd.find("ssh-agent") != std::string::npos && cmd.find("cachescope-ssh-agent-") != std::string::npos)
+            out.push_back(e.path().filename().string() + ": " + cmd);
+    }
+    return out;
+}
+
+// The first line of a private key's body: key material that must not leave the key file.
+std::string keyMaterial(const fs::path& privateKey)
+{
+    std::ifstream in(privateKey);
+    std::string line;
+    std::getline(in, line);
+    std::getline(in, line);
+    return line;
+}
+
 } // namespace
 
 class TestBuildFeatures : public QObject {
@@ -292,6 +353,173 @@ private slots:
                  gone.result.error.c_str());
     }
 
+    // --ssh with key files, as buildx takes them: a path that is not a socket is a private key,
+    // several per id. The build's own ssh-agent holds exactly those keys (listed from inside the
+    // RUN by a static helper speaking the agent protocol, fingerprinted with ssh-keygen), the key
+    // material reaches no log, key, layer, store or export, and the agent and its dir are gone
+    // after the build. Keys are read as buildx reads them: a key file open to others still loads.
+    void sshKeyFiles()
+    {
+        const fs::path keys = fresh("ssh-keys");
+        QVERIFY(generateKey(keys / "id_ed25519", "ed25519"));
+        QVERIFY(generateKey(keys / "id_rsa", "rsa"));
+        QVERIFY(generateKey(keys / "other", "ed25519"));
+        fs::permissions(keys / "id_rsa", fs::perms(0644));
+        const fs::path ctx = fresh("ssh-keys-ctx");
+        fs::copy_file(AGENT_IDENTITIES, ctx / "agent_identities");
+        write(ctx / "Dockerfile",
+              std::string("FROM ") + BaseRef + "\n"
+              "RUN --mount=type=ssh --mount=type=bind,target=/ctx /ctx/agent_identities | sed 's/^/default /'\n"
+              "RUN --mount=type=ssh,id=deploy --mount=type=bind,target=/ctx /ctx/agent_identities | sed 's/^/deploy /'\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("ssh-keys-data");
+        const fs::path out = fresh("ssh-keys-out") / "image";
+        const fs::path cache = fresh("ssh-keys-cache") / "export";
+        o.outputs.push_back(build::OutputSpec{"oci", out, "latest"});
+        o.cacheTo.push_back(cache::parseCacheExportSpec("type=local,dest=" + cache.string() + ",mode=max"));
+        o.sshAgents = {build::parseSshSpec("default=" + (keys / "id_ed25519").string() + "," + (keys / "id_rsa").string()),
+                       build::parseSshSpec("deploy=" + (keys / "other").string())};
+        QCOMPARE(o.sshAgents[0].keyFiles.size(), std::size_t(2));
+        QVERIFY(o.sshAgents[0].socket.empty());
+        const Run r = runBuild(o);
+        QVERIFY2(r.result.ok, r.result.error.c_str());
+        const std::string log = joined(r.logs) + joined(r.buildLog);
+
+        // Each id's agent lists exactly its keys.
+        const auto listed = [&](const std::string& id) {
+            std::string lines;
+            for (const std::string& line : r.logs)
+                if (line.starts_with(id + " identity "))
+                    lines += line.substr(id.size() + 10) + "\n";
+            const fs::path file = keys / (id + ".listed");
+            write(file, lines);
+            return fingerprints(file);
+        };
+        std::set<std::string> expected = fingerprints(keys / "id_ed25519.pub");
+        expected.merge(fingerprints(keys / "id_rsa.pub"));
+        QCOMPARE(expected.size(), std::size_t(2));
+        QVERIFY2(log.find("default identities 2") != std::string::npos, log.c_str());
+        QCOMPARE(listed("default"), expected);
+        QVERIFY2(log.find("deploy identities 1") != std::string::npos, log.c_str());
+        QCOMPARE(listed("deploy"), fingerprints(keys / "other.pub"));
+
+        for (const char* key : {"id_ed25519", "id_rsa", "other"}) {
+            const std::string material = keyMaterial(keys / key);
+            QVERIFY(material.size() > 40);
+            QVERIFY2(log.find(material) == std::string::npos, log.c_str());
+            for (const fs::path& dir : {o.dataDir, out, cache}) {
+                const auto hits = filesContaining(dir, material);
+                QVERIFY2(hits.empty(), (std::string(key) + " found in " + joined(hits)).c_str());
+            }
+        }
+        QVERIFY2(buildTempDirs(o.dataDir).empty(), joined(buildTempDirs(o.dataDir)).c_str());
+        QVERIFY2(keyAgentsRunning().empty(), joined(keyAgentsRunning()).c_str());
+
+        // Only the ids enter the keys: other key files, same keys, nothing runs.
+        o.sshAgents = {build::parseSshSpec("default=" + (keys / "other").string()),
+                       build::parseSshSpec("deploy=" + (keys / "id_rsa").string())};
+        const Run again = runBuild(o);
+        QVERIFY2(again.result.ok, again.result.error.c_str());
+        QCOMPARE(again.keys, r.keys);
+        QCOMPARE(again.result.stepsRun(), std::size_t(0));
+    }
+
+    // Bad key files are refused naming the file: at parse time (the CLI's flags) and, for a file
+    // that went bad after, when the build starts; a failed load leaves no agent and no dir behind,
+    // also when an earlier key of the list was already loaded.
+    void sshKeyFileErrors()
+    {
+        const fs::path keys = fresh("ssh-bad-keys");
+        QVERIFY(generateKey(keys / "good", "ed25519"));
+        QVERIFY(generateKey(keys / "locked", "ed25519", "a passphrase"));
+        QVERIFY(generateKey(keys / "locked_rsa", "rsa", "a passphrase"));
+        const std::string locked = (keys / "locked").string();
+        const auto parseError = [](const std::string& spec) {
+            try {
+                build::parseSshSpec(spec);
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        const auto has = [](const std::string& text, const std::string& part) {
+            return text.find(part) != std::string::npos;
+        };
+        std::string e = parseError("default=" + locked);
+        QVERIFY2(has(e, "--ssh default=" + locked + ": SSH key file " + locked + " is encrypted") &&
+                     has(e, "give the agent's socket instead"), e.c_str());
+        e = parseError("default=" + (keys / "locked_rsa").string());
+        QVERIFY2(has(e, (keys / "locked_rsa").string() + " is encrypted"), e.c_str());
+        e = parseError("k=" + (keys / "good").string() + ",/nonexistent/id_ed25519");
+        QVERIFY2(has(e, "/nonexistent/id_ed25519 does not exist"), e.c_str());
+        e = parseError("k=" + (keys / "good.pub").string());
+        QVERIFY2(has(e, "good.pub is a public key"), e.c_str());
+        write(keys / "notes.txt", "not a key\n");
+        e = parseError("k=" + (keys / "notes.txt").string());
+        QVERIFY2(has(e, "notes.txt is not a private key"), e.c_str());
+        if (::geteuid() != 0) { // root reads any file
+            fs::copy_file(keys / "good", keys / "closed");
+            fs::permissions(keys / "closed", fs::perms::none);
+            e = parseError("k=" + (keys / "closed").string());
+            QVERIFY2(has(e, "closed cannot be read: Permission denied"), e.c_str());
+        }
+
+        // As buildx: one socket, or key files, per id.
+        const fs::path sock = keys / "agent.sock";
+        test::SshAgent agent;
+        QVERIFY2(agent.start(sock), "ssh-agent (openssh-client) is required");
+        e = parseError("k=" + (keys / "good").string() + "," + sock.string());
+        QVERIFY2(has(e, "give either one agent socket or key files, not both"), e.c_str());
+        e = parseError("k=" + sock.string() + "," + (keys / "good").string());
+        QVERIFY2(has(e, "only one agent socket per id"), e.c_str());
+        QCOMPARE(build::parseSshSpec("k=" + sock.string()).socket, sock);
+
+        // Gone bad after the flags were read: the build fails before any step, naming the file.
+        const fs::path ctx = fresh("ssh-bad-ctx");
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\nRUN --mount=type=ssh true\n");
+        build::BuildOptions o;
+        o.contextDir = ctx;
+        o.dataDir = fresh("ssh-bad-data");
+        build::SshSource source;
+        source.keyFiles = {keys / "good", keys / "locked"};
+        o.sshAgents = {source};
+        const Run encrypted = runBuild(o);
+        QVERIFY(!encrypted.result.ok);
+        QVERIFY2(has(encrypted.result.error, "--ssh default: SSH key file " + locked + " is encrypted"),
+                 encrypted.result.error.c_str());
+        QCOMPARE(encrypted.result.stepsRun(), std::size_t(0));
+        QVERIFY2(buildTempDirs(o.dataDir).empty(), joined(buildTempDirs(o.dataDir)).c_str());
+        QVERIFY2(keyAgentsRunning().empty(), joined(keyAgentsRunning()).c_str());
+        o.sshAgents[0].keyFiles = {keys / "good", keys / "removed"};
+        const Run missing = runBuild(o);
+        QVERIFY(!missing.result.ok);
+        QVERIFY2(has(missing.result.error, (keys / "removed").string() + " does not exist"), missing.result.error.c_str());
+        QVERIFY2(buildTempDirs(o.dataDir).empty(), joined(buildTempDirs(o.dataDir)).c_str());
+        QVERIFY2(keyAgentsRunning().empty(), joined(keyAgentsRunning()).c_str());
+
+        // Without ssh-agent on PATH the error says what is missing.
+        const QByteArray path = qgetenv("PATH");
+        qputenv("PATH", QByteArray::fromStdString(keys.string()));
+        try {
+            exec::SshKeyAgent noAgent({keys / "good"});
+            e = "no error";
+        } catch (const Error& err) {
+            e = err.what();
+        }
+        qputenv("PATH", path);
+        QVERIFY2(has(e, "ssh-agent is not on PATH") && has(e, "openssh-client"), e.c_str());
+
+        // The CLI refuses the flag before building, naming the file.
+        QProcess cli;
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(CACHESCOPE_CLI, {"build", "--ssh", QString::fromStdString("default=" + locked), QString::fromStdString(ctx.string())});
+        QVERIFY(cli.waitForFinished(60000));
+        const QByteArray cliOut = cli.readAll();
+        QVERIFY(cli.exitCode() != 0);
+        QVERIFY2(cliOut.contains(QByteArray::fromStdString(locked + " is encrypted")), cliOut.constData());
+    }
+
     // A real ssh-agent: the relay carries its protocol (ssh-add lists a key added through it), the
     // sandbox sees a socket at SSH_AUTH_SOCK with the mount's owner and mode, and without an agent
     // the build fails saying so.
@@ -353,7 +581,9 @@ private slots:
         QCOMPARE(required.result.exitCode, 0);
         qputenv("SSH_AUTH_SOCK", "");
         QVERIFY_THROWS_EXCEPTION(Error, build::parseSshSpec("default"));
-        QVERIFY_THROWS_EXCEPTION(Error, build::parseSshSpec("default=" + (dir / "id").string())); // a key file
+        // A path that is not a socket is a key file, as buildx takes it (sshKeyFiles).
+        QCOMPARE(build::parseSshSpec("default=" + (dir / "id").string()).keyFiles,
+                 std::vector<fs::path>{dir / "id"});
     }
 
     // COPY --exclude (patterns relative to each source, wildcard matches filtered, exceptions
@@ -661,29 +891,21 @@ private slots:
         QVERIFY2(buildTempDirs(o.dataDir).empty(), joined(buildTempDirs(o.dataDir)).c_str());
     }
 
-    // Ctrl-C in the CLI: the build stops promptly, exits 130, and leaves no temp dirs behind.
+    // Ctrl-C in the CLI: the build stops promptly, exits 130, and leaves no temp dirs behind, nor
+    // the ssh-agent it started for a key file.
+    void cliInterruptStopsCleanly_data()
+    {
+        QTest::addColumn<bool>("keyFile");
+        QTest::newRow("plain") << false;
+        QTest::newRow("ssh key file") << true;
+    }
     void cliInterruptStopsCleanly()
     {
-        const fs::path ctx = fresh("sigint-ctx");
-        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\nRUN echo step-\"\"alive && sleep 60\n");
+        QFETCH(bool, keyFile);
         const fs::path xdg = fresh("sigint-xdg");
         QProcess cli;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("XDG_DATA_HOME", QString::fromStdString(xdg.string()));
-        cli.setProcessEnvironment(env);
-        cli.setProcessChannelMode(QProcess::MergedChannels);
-        cli.start(CACHESCOPE_CLI, {"build", "--build-context",
-                                   QString::fromStdString(std::string(BaseRef) + "=oci-layout://" +
-                                                          baseImageLayout().string() + ":latest"),
-                                   QString::fromStdString(ctx.string())});
-        QVERIFY(cli.waitForStarted());
         QByteArray out;
-        // The step's own output (its name, printed before it runs, spells the marker differently).
-        for (int i = 0; i < 300 && !out.contains("step-alive"); ++i) {
-            cli.waitForReadyRead(100);
-            out += cli.readAll();
-        }
-        QVERIFY2(out.contains("step-alive"), out.constData());
+        QVERIFY(startCliUntilStepAlive(cli, out, xdg, keyFile));
         const auto t0 = std::chrono::steady_clock::now();
         ::kill(static_cast<pid_t>(cli.processId()), SIGINT);
         QVERIFY(cli.waitForFinished(20000));
@@ -692,6 +914,62 @@ private slots:
         QCOMPARE(cli.exitCode(), 130);
         QVERIFY2(out.contains("interrupted"), out.constData());
         QVERIFY2(buildTempDirs(xdg / "cachescope").empty(), joined(buildTempDirs(xdg / "cachescope")).c_str());
+        QVERIFY2(keyAgentsRunning().empty(), joined(keyAgentsRunning()).c_str());
+    }
+
+    // A CLI killed outright cannot clean up, but the ssh-agent holding its keys does not outlive it.
+    void killedCliLeavesNoKeyAgent()
+    {
+        const fs::path xdg = fresh("sigkill-xdg");
+        QProcess cli;
+        QByteArray out;
+        // Its temp dirs stay behind: under a TMPDIR of the test's own, removed with the test's dir.
+        QVERIFY(startCliUntilStepAlive(cli, out, xdg, true, fresh("sigkill-tmp")));
+        QVERIFY2(!keyAgentsRunning().empty(), "the build started no ssh-agent");
+        ::kill(static_cast<pid_t>(cli.processId()), SIGKILL);
+        QVERIFY(cli.waitForFinished(20000));
+        for (int i = 0; i < 100 && !keyAgentsRunning().empty(); ++i)
+            QThread::msleep(50);
+        QVERIFY2(keyAgentsRunning().empty(), joined(keyAgentsRunning()).c_str());
+    }
+
+private:
+    // Starts `cachescope-cli build` of a step that prints a marker and sleeps, with a key file for
+    // its ssh mount when `keyFile` (and TMPDIR=`tmpDir` when given); true once the step runs.
+    bool startCliUntilStepAlive(QProcess& cli, QByteArray& out, const fs::path& xdg, bool keyFile,
+                                const fs::path& tmpDir = {})
+    {
+        const fs::path ctx = fresh("sigint-ctx");
+        write(ctx / "Dockerfile", std::string("FROM ") + BaseRef + "\nRUN " +
+                                      (keyFile ? "--mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && " : "") +
+                                      "echo step-\"\"alive && sleep 60\n");
+        QStringList args{"build", "--build-context",
+                         QString::fromStdString(std::string(BaseRef) + "=oci-layout://" + baseImageLayout().string() +
+                                                ":latest")};
+        if (keyFile) {
+            const fs::path key = fresh("sigint-key") / "id";
+            if (!generateKey(key, "ed25519"))
+                return false;
+            args << "--ssh" << QString::fromStdString("default=" + key.string());
+        }
+        args << QString::fromStdString(ctx.string());
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_DATA_HOME", QString::fromStdString(xdg.string()));
+        if (!tmpDir.empty())
+            env.insert("TMPDIR", QString::fromStdString(tmpDir.string()));
+        cli.setProcessEnvironment(env);
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(CACHESCOPE_CLI, args);
+        if (!cli.waitForStarted())
+            return false;
+        // The step's own output (its name, printed before it runs, spells the marker differently).
+        for (int i = 0; i < 300 && !out.contains("step-alive"); ++i) {
+            cli.waitForReadyRead(100);
+            out += cli.readAll();
+        }
+        if (!out.contains("step-alive"))
+            qWarning("%s", out.constData());
+        return out.contains("step-alive");
     }
 };
 
