@@ -71,6 +71,7 @@ struct NodeState {
     std::vector<LayerRef> layers; // bottom first
     std::optional<exec::Snapshot> files;
     int source = -1;              // match source of a cached result
+    cache::ItemId item = -1;      // its item in that source's key graph
     std::string image;            // Image: the name as the Dockerfile used it
     bool inProgress = false;      // a thread is realizing it (others wait)
     bool failed = false;
@@ -187,6 +188,12 @@ private:
     void recordResults();
     void writeOutputs(const cache::ExportGraph& graph);
     cache::ExportGraph exportGraph(bool failed);
+    // Where an export finds the blobs of imported match source `source` without pulling them now
+    // (type=local and type=registry caches); null for other sources.
+    std::shared_ptr<cache::LayerSource> importedLayerSource(int source);
+    // The results of imported hit `n`'s record, in the imported order: `loaded` in the place of the
+    // result this build loaded, the record's other usable results as variants (see ExportResult).
+    void addImportedResults(cache::ExportRecord& record, cache::ExportResult loaded, int n);
     void exportCaches(const cache::ExportGraph& graph, bool failed);
     void exportAfterFailure();
     bool wantsInlineCache() const;
@@ -217,6 +224,7 @@ private:
     std::map<int, int> vertexByNode_;
     std::vector<std::vector<int>> nodesOfVertex_;
     std::map<int, std::vector<int>> localRecords_;
+    std::map<int, std::shared_ptr<cache::LayerSource>> importedLayerSources_; // by match source
     dockerfile::DockerIgnore ignore_;
     exec::SnapshotMode mode_ = exec::SnapshotMode::Copy;
     int stepCounter_ = 0;
@@ -423,6 +431,7 @@ void Runner::markCached(int n)
     }
     st.kind = NodeState::Kind::Cached;
     st.source = m.servedSource;
+    st.item = m.servedItem;
     st.done = true;
     if (StepOutcome* s = outcome(vertexOf(n)); s && s->state == StepOutcome::State::Pending) {
         s->state = StepOutcome::State::Cached;
@@ -1172,21 +1181,13 @@ cache::ExportGraph Runner::exportGraph(bool failed)
     // A cache hit loaded lazily keeps its blobs where they are: a target that lacks one gets it from
     // the imported cache (mounted across repositories on the same registry, as BuildKit does), and
     // nothing is pulled for a target that has it. Other blobs are fetched into the store first.
-    std::map<int, std::shared_ptr<cache::LayerSource>> importedSources;
     const auto sourceOf = [&](int n, const oci::Descriptor& d) -> std::shared_ptr<cache::LayerSource> {
         if (store_->content().has(d.digest))
             return source;
         const NodeState& st = states_[static_cast<std::size_t>(n)];
-        if (st.kind == NodeState::Kind::Cached && st.source >= 0 && !sources_[static_cast<std::size_t>(st.source)].local) {
-            auto& s = importedSources[st.source];
-            if (!s)
-                for (const auto& c : imported_)
-                    if (c.spec.raw == sources_[static_cast<std::size_t>(st.source)].spec &&
-                        (c.spec.type == "local" || c.spec.type == "registry"))
-                        s = cache::layerSourceFor(c, o_.registryOptions);
-            if (s)
+        if (st.kind == NodeState::Kind::Cached && st.source >= 0 && !sources_[static_cast<std::size_t>(st.source)].local)
+            if (auto s = importedLayerSource(st.source))
                 return s;
-        }
         fetchBlob(n, d);
         return source;
     };
@@ -1235,12 +1236,19 @@ cache::ExportGraph Runner::exportGraph(bool failed)
                         res.layers.push_back(cache::ExportLayer{
                             cache::exportLayerDescriptor(l.desc.mediaType, l.desc.digest, l.desc.size, l.diffId, createdAt),
                             sourceOf(n, l.desc), created.count(l.desc.digest) > 0});
-                    r.results.push_back(std::move(res));
+                    const bool imported =
+                        st.kind == NodeState::Kind::Cached && st.source >= 0 && !sources_[static_cast<std::size_t>(st.source)].local;
+                    if (imported)
+                        addImportedResults(r, std::move(res), n);
+                    else
+                        r.results.push_back(std::move(res));
                     // On the final result's chain: its layers are a prefix of the final layers.
                     r.finalChain = failed || st.layers.size() <= finalLayers.size();
                     for (std::size_t k = 0; !failed && r.finalChain && k < st.layers.size(); ++k)
                         r.finalChain = st.layers[k].desc.digest == finalLayers[k].desc.digest;
                 }
+                // After a failure there is no final result; every finished step is exported as one.
+                r.finalResult = failed || n == graph_.target;
                 out.push_back(eg.add(std::move(r)));
             }
         }
@@ -1250,6 +1258,46 @@ cache::ExportGraph Runner::exportGraph(bool failed)
         if (states_[n].done)
             recordOf(static_cast<int>(n));
     return eg;
+}
+
+std::shared_ptr<cache::LayerSource> Runner::importedLayerSource(int source)
+{
+    auto& s = importedLayerSources_[source];
+    if (!s)
+        for (const auto& c : imported_)
+            if (c.spec.raw == sources_[static_cast<std::size_t>(source)].spec &&
+                (c.spec.type == "local" || c.spec.type == "registry"))
+                s = cache::layerSourceFor(c, o_.registryOptions);
+    return s;
+}
+
+void Runner::addImportedResults(cache::ExportRecord& record, cache::ExportResult loaded, int n)
+{
+    const NodeState& st = states_[static_cast<std::size_t>(n)];
+    loaded.imported = true;
+    const cache::KeyGraph& g = *sources_[static_cast<std::size_t>(st.source)].graph;
+    const cache::ResultChain* best = g.bestUsableResult(st.item);
+    if (!best)
+        throw Error("internal: cached step without a usable imported result");
+    // A variant's blobs stay where they are: one is fetched only if an export picks it. Without a
+    // lazy source (inline caches) there is no variant to offer.
+    const std::shared_ptr<cache::LayerSource> lazy = importedLayerSource(st.source);
+    for (const cache::ResultChain& r : g.item(st.item).results) {
+        if (&r == best) {
+            record.results.push_back(std::move(loaded));
+            continue;
+        }
+        if (!lazy || !g.resultUsable(r))
+            continue;
+        cache::ExportResult variant;
+        variant.createdAt = r.createdAt;
+        variant.preexisting = true;
+        variant.imported = true;
+        variant.variant = true;
+        for (auto& d : g.chainLayers(r))
+            variant.layers.push_back(cache::ExportLayer{std::move(d), lazy});
+        record.results.push_back(std::move(variant));
+    }
 }
 
 void Runner::exportCaches(const cache::ExportGraph& eg, bool failed)
@@ -1264,7 +1312,7 @@ void Runner::exportCaches(const cache::ExportGraph& eg, bool failed)
         if (failed && !spec.exportOnFailure)
             continue;
         cache::ExportGraph g = eg;
-        cache::applyExportMode(g, spec.mode);
+        cache::applyExportMode(g, spec.mode, spec.compression);
         cache::CacheExportOptions eo;
         eo.registry = o_.registryOptions;
         eo.contentStore = &store_->content(); // converted blobs stay for the next export

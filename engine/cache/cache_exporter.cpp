@@ -11,10 +11,10 @@
 
 namespace cachescope::cache {
 
-MarshaledCache marshalForExport(const ExportGraph& graph, ExportMode mode)
+MarshaledCache marshalForExport(const ExportGraph& graph, ExportMode mode, const ExportCompression& compression)
 {
     ExportGraph filtered = graph;
-    applyExportMode(filtered, mode);
+    applyExportMode(filtered, mode, compression);
     return marshalExportGraph(filtered);
 }
 
@@ -33,7 +33,7 @@ CacheExportReport exportCache(const ExportGraph& graph, const CacheExportSpec& s
             throw Error("unsupported cache export type " + spec.type);
         say("preparing build cache for export");
         ExportGraph filtered = graph;
-        applyExportMode(filtered, spec.mode);
+        applyExportMode(filtered, spec.mode, spec.compression);
         std::optional<TemporaryDirectory> scratch; // converted blobs when the caller keeps no store
         std::optional<oci::ContentStore> scratchStore;
         oci::ContentStore* store = options.contentStore;

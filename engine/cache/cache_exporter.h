@@ -54,6 +54,6 @@ CacheExportReport exportCache(const ExportGraph& graph, const CacheExportSpec& s
                               const CacheExportOptions& options = {});
 
 // The steps before writing, for callers and tests that want the blobs themselves.
-MarshaledCache marshalForExport(const ExportGraph& graph, ExportMode mode);
+MarshaledCache marshalForExport(const ExportGraph& graph, ExportMode mode, const ExportCompression& compression = {});
 
 } // namespace cachescope::cache

@@ -122,6 +122,8 @@ CompressionOutcome applyExportCompression(ExportGraph& graph, const ExportCompre
     std::map<oci::Digest, oci::Descriptor> done; // original blob -> its blob in the requested compression
     for (ExportRecord& record : graph.records) {
         for (ExportResult& result : record.results) {
+            if (result.blobsAsImported)
+                continue; // a remote-only imported result goes exactly as it was imported
             for (ExportLayer& layer : result.layers) {
                 oci::Descriptor& d = layer.descriptor;
                 // A blob this build wrote has the writer's default level: an explicit compression-level

@@ -5,7 +5,9 @@
 //     compression-level, when one is given);
 //   * with force-compression=true every layer does, imported and local ones too;
 //   * any other layer keeps its blob, unless a blob of the same diffID in the requested compression
-//     exists from an earlier conversion, which is then used (BuildKit prefers the variant asked for).
+//     exists from an earlier conversion, which is then used (BuildKit prefers the variant asked for);
+//   * a result mode=min kept remote-only with its imported blobs (ExportResult::blobsAsImported) is
+//     left exactly as imported.
 // A conversion streams the blob through exec::recompressLayer into `store` (the build's content
 // store) and records it there (<store>/conversions/<diffID hex>.<compression>[-<level>]), so a later export
 // reuses it. The layer's diffID (containerd.io/uncompressed) and buildkit/createdat stay; its

@@ -29,7 +29,8 @@ std::optional<int> imageIndex(const oci::Descriptor& layer, const std::vector<oc
 std::optional<std::string> inlineCacheRecords(const ExportGraph& graph, const std::vector<oci::Descriptor>& imageLayers)
 {
     ExportGraph g = graph;
-    applyExportMode(g, ExportMode::Min);
+    // BuildKit runs it with the image exporter's compression; the image writer here writes gzip.
+    applyExportMode(g, ExportMode::Min, ExportCompression{});
     // Results with a blob outside the image are dropped, as BuildKit's re-parse does.
     for (auto& rec : g.records)
         std::erase_if(rec.results, [&](const ExportResult& r) {

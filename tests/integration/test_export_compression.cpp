@@ -2,9 +2,11 @@
 // the steps that ran into zstd blobs and leaves existing blobs alone; force-compression=true converts
 // imported gzip blobs too; a second export reuses the converted blobs. Every exported blob is checked
 // against its bytes (digest, size, magic bytes vs media type, tar hash vs containerd.io/uncompressed),
-// the export imports back, and a fresh store rebuilt from it is all CACHED.
+// the export imports back, and a fresh store rebuilt from it is all CACHED. In mode=min an imported
+// dependency keeps its result only when its blobs suit the compression (else it goes key-only).
 #include "base/error.h"
 #include "build/build_session.h"
+#include "cache/cache_config.h"
 #include "cache/cache_export_spec.h"
 #include "cache/cache_spec.h"
 #include "exec/layer_blob.h"
@@ -18,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,13 +32,14 @@ namespace media = oci::media;
 namespace {
 
 const fs::path fixture01 = test::fixturesDir() / "buildkit-v0.24" / "01-single-stage";
+const fs::path fixture02 = test::fixturesDir() / "buildkit-v0.24" / "02-multi-stage";
 const fs::path baseLayout = test::fixturesDir() / "buildkit-v0.24" / "base-image" / "oci";
 
 build::BuildResult runBuild(const fs::path& dataDir, const std::vector<std::string>& cacheTo,
-                            const std::string& cacheFrom = {})
+                            const std::string& cacheFrom = {}, const fs::path& context = fixture01 / "context")
 {
     build::BuildOptions o;
-    o.contextDir = fixture01 / "context";
+    o.contextDir = context;
     o.dataDir = dataDir;
     o.buildContexts["127.0.0.1:5055/library/busybox:latest"] = "oci-layout://" + baseLayout.string() + ":latest";
     if (!cacheFrom.empty())
@@ -91,6 +95,50 @@ oci::Manifest localManifest(const oci::OciLayout& layout)
 bool allCached(const build::BuildResult& r)
 {
     return r.ok && r.stepsRun() == 0;
+}
+
+cache::CacheConfig localConfig(const oci::OciLayout& layout)
+{
+    const oci::Manifest m = localManifest(layout);
+    return cache::parseCacheConfig(layout.blobs().read(m.config.digest), "exported cache config");
+}
+
+// The digests of the records of the cache in `layout` that have a result whose top layer is none
+// of `finalDiffIds` (diffIDs as the manifest's layer descriptors give them).
+std::set<std::string> recordsOffTheFinalChain(const oci::OciLayout& layout, const std::vector<std::string>& finalDiffIds)
+{
+    std::map<oci::Digest, std::string> diffIdOf;
+    for (const auto& d : layersOf(localManifest(layout)))
+        diffIdOf[d.digest] = d.annotation(std::string(media::AnnotationUncompressed));
+    const cache::CacheConfig config = localConfig(layout);
+    std::set<std::string> out;
+    for (const auto& rec : config.records)
+        for (const auto& res : rec.results) {
+            const std::string& top = diffIdOf[config.layers[static_cast<std::size_t>(res.layer)].blob];
+            if (std::find(finalDiffIds.begin(), finalDiffIds.end(), top) == finalDiffIds.end())
+                out.insert(rec.digest.str());
+        }
+    return out;
+}
+
+// How many records with digest `digest` the config has, and how many of them have a result.
+std::pair<std::size_t, std::size_t> recordsWithDigest(const cache::CacheConfig& config, const std::string& digest)
+{
+    std::pair<std::size_t, std::size_t> n{0, 0};
+    for (const auto& rec : config.records)
+        if (rec.digest.str() == digest) {
+            ++n.first;
+            n.second += !rec.results.empty() || !rec.chains.empty();
+        }
+    return n;
+}
+
+const build::StepOutcome* stepNamed(const build::BuildResult& r, const std::string& prefix)
+{
+    for (const auto& s : r.steps)
+        if (s.name.rfind(prefix, 0) == 0)
+            return &s;
+    return nullptr;
 }
 
 } // namespace
@@ -250,6 +298,72 @@ private slots:
         for (const auto& l : layersOf(m))
             QVERIFY2(client.headBlob("cache/lazy-copy", l.digest).has_value(), l.digest.str().c_str());
         QVERIFY(allCached(runBuild(fresh("lazy-copy-import"), {}, "type=registry,ref=" + ref2)));
+    }
+
+    // mode=min exports every dependency remote-only (BuildKit solver/exporter.go): a dependency that
+    // was an imported hit keeps its imported result only if its blobs suit the compression asked for
+    // (cache/remotecache/v1/cachestorage.go LoadRemotes), else it is exported key-only. Fixture 02 with
+    // its modified context, importing BuildKit's gzip local-max export: [base 2/2] and [other 1/1] are
+    // imported hits loaded for the builder and the final stage, the builder and the final stage run.
+    //   * default gzip: those two keep their gzip chains;
+    //   * zstd: both key-only, the final stage's chain has zstd blobs (the base image's gzip blob
+    //     stays, no force);
+    //   * zstd with force-compression=true: both key-only too (not converted), every blob zstd.
+    // The zstd exports import into a fresh store: the final step is CACHED, nothing runs, same image.
+    void minExportsImportedDependenciesOnlyWhenTheirBlobsSuit()
+    {
+        const fs::path imported = test::cacheVariant("02-multi-stage", "local-max");
+        const fs::path gz = fresh("remote-only-gzip");
+        const fs::path zs = fresh("remote-only-zstd");
+        const fs::path forced = fresh("remote-only-forced");
+        const fs::path context = fixture02 / "context-modified";
+        const auto r = runBuild(fresh("remote-only-data"),
+                                {"type=local,dest=" + gz.string(), "type=local,compression=zstd,dest=" + zs.string(),
+                                 "type=local,compression=zstd,force-compression=true,dest=" + forced.string()},
+                                "type=local,src=" + imported.string(), context);
+        QVERIFY2(r.ok, r.error.c_str());
+        for (const std::string hit : {"[base 2/2]", "[other 1/1]"}) {
+            const auto* s = stepNamed(r, hit);
+            QVERIFY2(s && s->state == build::StepOutcome::State::Cached, hit.c_str());
+        }
+        for (const std::string ran : {"[builder 2/2]", "[stage-3 2/4]", "[stage-3 4/4]"}) {
+            const auto* s = stepNamed(r, ran);
+            QVERIFY2(s && s->state == build::StepOutcome::State::Ran, ran.c_str());
+        }
+        QVERIFY(!r.finalDiffIds.empty());
+
+        // gzip: the two imported dependencies carry their results (layers off the final chain).
+        const auto gzLayout = oci::OciLayout::open(gz);
+        QVERIFY(!checkedLayers(localManifest(gzLayout), gzLayout.blobs()).empty());
+        const std::set<std::string> importedDeps = recordsOffTheFinalChain(gzLayout, r.finalDiffIds);
+        QCOMPARE(importedDeps.size(), std::size_t(2));
+
+        for (const fs::path& dir : {zs, forced}) {
+            const bool force = dir == forced;
+            const auto layout = oci::OciLayout::open(dir);
+            const cache::CacheConfig config = localConfig(layout);
+            for (const auto& digest : importedDeps) {
+                const auto [records, withResults] = recordsWithDigest(config, digest);
+                QVERIFY2(records > 0, ("key dropped: " + digest).c_str());
+                QVERIFY2(withResults == 0, ("not key-only: " + digest).c_str());
+            }
+            QVERIFY(recordsOffTheFinalChain(layout, r.finalDiffIds).empty());
+            const auto layers = checkedLayers(localManifest(layout), layout.blobs());
+            QCOMPARE(layers.size(), r.finalDiffIds.size()); // the final chain, nothing else
+            for (const auto& id : r.finalDiffIds) {
+                QVERIFY2(layers.count(id) == 1, id.c_str());
+                // The base image's blob is the only one not created by this build.
+                const bool baseImage = id == r.finalDiffIds.front();
+                QCOMPARE(layers.at(id).mediaType,
+                         std::string(baseImage && !force ? media::OciLayerGzip : media::OciLayerZstd));
+            }
+
+            const auto warm = runBuild(fresh("remote-only-import"), {}, "type=local,src=" + dir.string(), context);
+            QVERIFY2(allCached(warm), warm.error.c_str()); // nothing ran: the steps below it are not needed
+            const auto* last = stepNamed(warm, "[stage-3 4/4]");
+            QVERIFY(last && last->state == build::StepOutcome::State::Cached);
+            QCOMPARE(warm.finalDiffIds, r.finalDiffIds);
+        }
     }
 
     void estargzIsRefusedClearly()

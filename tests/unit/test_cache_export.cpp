@@ -293,6 +293,114 @@ private slots:
         QVERIFY(std::find(lines.begin(), lines.end(), "skipping cache export for empty result") != lines.end());
     }
 
+    // mode=min exports every record but the final one remote-only (BuildKit solver/exporter.go): an
+    // imported result stays only when its blobs suit the compression asked for (cachestorage.go
+    // LoadRemotes: one blob of that type, or all of them with force), picked among the record's
+    // imported results in their order, and it then keeps its blobs as they are; otherwise the
+    // record goes key-only. The final record and mode=max export the loaded result in full.
+    void remoteOnlyImportedResults()
+    {
+        const auto layer = [](std::string_view mediaType, char c) {
+            const oci::Digest blob = oci::Digest::parse(fakeDigest(c));
+            return cache::ExportLayer{cache::exportLayerDescriptor(std::string(mediaType), blob, 10,
+                                                                   oci::Digest::of(std::string(1, c)), at(100)),
+                                      nullptr};
+        };
+        const auto imported = [](std::vector<cache::ExportLayer> layers, bool variant = false) {
+            cache::ExportResult r{std::move(layers), at(200), true};
+            r.imported = true;
+            r.variant = variant;
+            return r;
+        };
+        const auto gzBase = layer(media::OciLayerGzip, '1');
+        const auto zsBase = layer(media::OciLayerZstd, '2');
+        const auto gzRun = layer(media::DockerLayerGzip, '3');
+        const auto zsRun = layer(media::OciLayerZstd, '4');
+
+        cache::ExportGraph g;
+        const int root = g.add({fakeDigest('a'), {}, {}, false});
+        cache::ExportRecord gzipOnly{fakeDigest('b'), {{{root, ""}}}, {}, false};
+        gzipOnly.results.push_back(imported({gzBase, gzRun}));
+        const int gzipRec = g.add(gzipOnly);
+        // Loaded gzip chain, then two variants BuildKit recorded for the same key: mixed, all zstd.
+        cache::ExportRecord variants{fakeDigest('c'), {{{root, ""}}}, {}, false};
+        variants.results.push_back(imported({gzBase, gzRun}));
+        variants.results.push_back(imported({gzBase, zsRun}, true));
+        variants.results.push_back(imported({zsBase, zsRun}, true));
+        const int variantRec = g.add(variants);
+        // An imported ancestor on the final chain is a dependency like any other.
+        cache::ExportRecord ancestor{fakeDigest('d'), {{{root, ""}}}, {}, true};
+        ancestor.results.push_back(imported({gzBase, gzRun}));
+        const int ancestorRec = g.add(ancestor);
+        cache::ExportRecord last{fakeDigest('e'), {{{gzipRec, ""}}, {{variantRec, ""}}, {{ancestorRec, ""}}}, {}, true};
+        last.finalResult = true;
+        last.results.push_back(imported({gzBase, gzRun}));
+        const int finalRec = g.add(last);
+
+        const auto apply = [&](cache::ExportMode mode, const std::string& options) {
+            cache::ExportGraph out = g;
+            cache::applyExportMode(out, mode, cache::parseCacheExportSpec("type=local,dest=/x" + options).compression);
+            return out;
+        };
+        const auto top = [](const cache::ExportRecord& r) { return r.results[0].layers.back().descriptor.digest.str(); };
+        {
+            const auto zstd = apply(cache::ExportMode::Min, ",compression=zstd");
+            QVERIFY(zstd.records[static_cast<std::size_t>(gzipRec)].results.empty()); // key-only
+            QVERIFY(zstd.records[static_cast<std::size_t>(ancestorRec)].results.empty());
+            const auto& v = zstd.records[static_cast<std::size_t>(variantRec)];
+            QCOMPARE(v.results.size(), std::size_t(1)); // the first that suits: the mixed chain, whole
+            QCOMPARE(v.results[0].layers[0].descriptor.digest.str(), fakeDigest('1'));
+            QCOMPARE(top(v), fakeDigest('4'));
+            QVERIFY(v.results[0].blobsAsImported);
+            const auto& f = zstd.records[static_cast<std::size_t>(finalRec)];
+            QCOMPARE(f.results.size(), std::size_t(1));
+            QVERIFY(!f.results[0].blobsAsImported); // converted as the export asks
+        }
+        {
+            const auto forced = apply(cache::ExportMode::Min, ",compression=zstd,force-compression=true");
+            QVERIFY(forced.records[static_cast<std::size_t>(gzipRec)].results.empty());
+            const auto& v = forced.records[static_cast<std::size_t>(variantRec)];
+            QCOMPARE(v.results.size(), std::size_t(1)); // every blob zstd
+            QCOMPARE(v.results[0].layers[0].descriptor.digest.str(), fakeDigest('2'));
+            QCOMPARE(forced.records[static_cast<std::size_t>(finalRec)].results.size(), std::size_t(1));
+        }
+        for (const std::string options : {"", ",compression=estargz"}) { // estargz looks for gzip blobs
+            const auto gzip = apply(cache::ExportMode::Min, options);
+            QCOMPARE(gzip.records[static_cast<std::size_t>(gzipRec)].results.size(), std::size_t(1));
+            QCOMPARE(gzip.records[static_cast<std::size_t>(ancestorRec)].results.size(), std::size_t(1));
+            const auto& v = gzip.records[static_cast<std::size_t>(variantRec)];
+            QCOMPARE(v.results.size(), std::size_t(1));
+            QVERIFY(!v.results[0].variant); // the loaded chain comes first
+        }
+        {
+            const auto none = apply(cache::ExportMode::Min, ",compression=uncompressed");
+            for (int r : {gzipRec, variantRec, ancestorRec})
+                QVERIFY(none.records[static_cast<std::size_t>(r)].results.empty());
+            QCOMPARE(none.records[static_cast<std::size_t>(finalRec)].results.size(), std::size_t(1));
+        }
+        {
+            // mode=max: every record in full from the loaded result, never a variant.
+            const auto max = apply(cache::ExportMode::Max, ",compression=zstd");
+            for (int r : {gzipRec, variantRec, ancestorRec, finalRec}) {
+                const auto& rec = max.records[static_cast<std::size_t>(r)];
+                QCOMPARE(rec.results.size(), std::size_t(1));
+                QVERIFY(!rec.results[0].variant && !rec.results[0].blobsAsImported);
+            }
+        }
+        // The media type test itself (compression.IsMediaType).
+        const auto suits = [](std::string_view mediaType, const std::string& options) {
+            oci::Descriptor d;
+            d.mediaType = std::string(mediaType);
+            return cache::blobSuitsCompression(d, cache::parseCacheExportSpec("type=local,dest=/x" + options).compression);
+        };
+        QVERIFY(suits(media::DockerLayerGzip, ""));
+        QVERIFY(suits(media::DockerLayerZstd, ",compression=zstd"));
+        QVERIFY(suits(media::DockerLayer, ",compression=uncompressed"));
+        QVERIFY(!suits(media::OciLayerGzip, ",compression=zstd"));
+        QVERIFY(!suits(media::OciLayerNondistributableGzip, ""));
+        QVERIFY(!suits("application/octet-stream", ""));
+    }
+
     void forceCompressionAndIgnoreError()
     {
         const auto imported = importLocal(test::cacheVariant("01-single-stage", "local-max"));
