@@ -297,6 +297,7 @@ private:
         args.push_back(context.string());
         const CliRun r = runCli(args, home, home.string() + ".log");
         fs::remove_all(home); // every run starts from an empty data dir
+        ::sync();             // and on a settled disk: the removal's writes are not left to the next run
         return r;
     }
 
