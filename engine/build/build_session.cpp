@@ -936,13 +936,11 @@ std::optional<exec::Snapshot> Runner::copiedPathsOnly(const FileOp& op, std::siz
     } catch (const Cancelled&) {
         throw;
     } catch (const Error&) {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
+        removeTree(dir);
         return std::nullopt; // a hardlink to a file left out, say: the whole unpack decides
     }
     if (subset->crossesSymlink(dir)) {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
+        removeTree(dir);
         return std::nullopt;
     }
     return exec::Snapshot{{exec::SnapshotLayer{dir, exec::WhiteoutFormat::Overlay}}};
