@@ -191,9 +191,14 @@ private:
     // Where an export finds the blobs of imported match source `source` without pulling them now
     // (type=local and type=registry caches); null for other sources.
     std::shared_ptr<cache::LayerSource> importedLayerSource(int source);
-    // The results of imported hit `n`'s record, in the imported order: `loaded` in the place of the
-    // result this build loaded, the record's other usable results as variants (see ExportResult).
-    void addImportedResults(cache::ExportRecord& record, cache::ExportResult loaded, int n);
+    // The results of imported record `item` of match source `source`, in the imported order: `loaded`
+    // in the place of the result this build loaded, the record's other usable results as variants
+    // (see ExportResult). Without `loaded` (a step matched but never loaded, NotEvaluated) its best
+    // usable result stands in for it with its imported blobs, as BuildKit's exporter takes the best
+    // matched record of a key it did not load (solver/exporter.go getBestResult); with no lazy
+    // source for those blobs (inline caches) the record stays key-only.
+    void addImportedResults(cache::ExportRecord& record, int source, cache::ItemId item,
+                            std::optional<cache::ExportResult> loaded);
     void exportCaches(const cache::ExportGraph& graph, bool failed);
     void exportAfterFailure();
     bool wantsInlineCache() const;
@@ -1237,13 +1242,18 @@ cache::ExportGraph Runner::exportGraph(bool failed)
                     const bool imported =
                         st.kind == NodeState::Kind::Cached && st.source >= 0 && !sources_[static_cast<std::size_t>(st.source)].local;
                     if (imported)
-                        addImportedResults(r, std::move(res), n);
+                        addImportedResults(r, st.source, st.item, std::move(res));
                     else
                         r.results.push_back(std::move(res));
                     // On the final result's chain: its layers are a prefix of the final layers.
                     r.finalChain = failed || st.layers.size() <= finalLayers.size();
                     for (std::size_t k = 0; !failed && r.finalChain && k < st.layers.size(); ++k)
                         r.finalChain = st.layers[k].desc.digest == finalLayers[k].desc.digest;
+                } else if (const StepOutcome* s = outcome(vertexOf(n)); s && s->state == StepOutcome::State::NotEvaluated) {
+                    // Matched in an imported cache, never loaded: its record carries the imported result.
+                    const NodeMatch& m = matches_[static_cast<std::size_t>(n)];
+                    if (m.usable && m.servedSource >= 0 && !sources_[static_cast<std::size_t>(m.servedSource)].local)
+                        addImportedResults(r, m.servedSource, m.servedItem, std::nullopt);
                 }
                 // After a failure there is no final result; every finished step is exported as one.
                 r.finalResult = failed || n == graph_.target;
@@ -1269,32 +1279,34 @@ std::shared_ptr<cache::LayerSource> Runner::importedLayerSource(int source)
     return s;
 }
 
-void Runner::addImportedResults(cache::ExportRecord& record, cache::ExportResult loaded, int n)
+void Runner::addImportedResults(cache::ExportRecord& record, int source, cache::ItemId item,
+                                std::optional<cache::ExportResult> loaded)
 {
-    const NodeState& st = states_[static_cast<std::size_t>(n)];
-    loaded.imported = true;
-    const cache::KeyGraph& g = *sources_[static_cast<std::size_t>(st.source)].graph;
-    const cache::ResultChain* best = g.bestUsableResult(st.item);
+    const cache::KeyGraph& g = *sources_[static_cast<std::size_t>(source)].graph;
+    const cache::ResultChain* best = g.bestUsableResult(item);
     if (!best)
         throw Error("internal: cached step without a usable imported result");
     // A variant's blobs stay where they are: one is fetched only if an export picks it. Without a
     // lazy source (inline caches) there is no variant to offer.
-    const std::shared_ptr<cache::LayerSource> lazy = importedLayerSource(st.source);
-    for (const cache::ResultChain& r : g.item(st.item).results) {
-        if (&r == best) {
-            record.results.push_back(std::move(loaded));
+    const std::shared_ptr<cache::LayerSource> lazy = importedLayerSource(source);
+    if (!loaded && !lazy)
+        return;
+    for (const cache::ResultChain& r : g.item(item).results) {
+        if (&r == best && loaded) {
+            loaded->imported = true;
+            record.results.push_back(std::move(*loaded));
             continue;
         }
         if (!lazy || !g.resultUsable(r))
             continue;
-        cache::ExportResult variant;
-        variant.createdAt = r.createdAt;
-        variant.preexisting = true;
-        variant.imported = true;
-        variant.variant = true;
+        cache::ExportResult imported;
+        imported.createdAt = r.createdAt;
+        imported.preexisting = true;
+        imported.imported = true;
+        imported.variant = &r != best;
         for (auto& d : g.chainLayers(r))
-            variant.layers.push_back(cache::ExportLayer{std::move(d), lazy});
-        record.results.push_back(std::move(variant));
+            imported.layers.push_back(cache::ExportLayer{std::move(d), lazy});
+        record.results.push_back(std::move(imported));
     }
 }
 

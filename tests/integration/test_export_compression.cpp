@@ -3,7 +3,8 @@
 // imported gzip blobs too; a second export reuses the converted blobs. Every exported blob is checked
 // against its bytes (digest, size, magic bytes vs media type, tar hash vs containerd.io/uncompressed),
 // the export imports back, and a fresh store rebuilt from it is all CACHED. In mode=min an imported
-// dependency keeps its result only when its blobs suit the compression (else it goes key-only).
+// dependency keeps its result only when its blobs suit the compression (else it goes key-only), and
+// so do the imported steps the build matched but never loaded.
 #include "base/error.h"
 #include "build/build_session.h"
 #include "cache/cache_config.h"
@@ -131,6 +132,16 @@ std::pair<std::size_t, std::size_t> recordsWithDigest(const cache::CacheConfig& 
             n.second += !rec.results.empty() || !rec.chains.empty();
         }
     return n;
+}
+
+// The digests of the records of `config` that have a result.
+std::set<std::string> digestsWithResults(const cache::CacheConfig& config)
+{
+    std::set<std::string> out;
+    for (const auto& rec : config.records)
+        if (!rec.results.empty() || !rec.chains.empty())
+            out.insert(rec.digest.str());
+    return out;
 }
 
 const build::StepOutcome* stepNamed(const build::BuildResult& r, const std::string& prefix)
@@ -363,6 +374,64 @@ private slots:
             const auto* last = stepNamed(warm, "[stage-3 4/4]");
             QVERIFY(last && last->state == build::StepOutcome::State::Cached);
             QCOMPARE(warm.finalDiffIds, r.finalDiffIds);
+        }
+    }
+
+    // Steps matched in an imported cache but never loaded (NotEvaluated: the build only needed the
+    // last step's result) are exported with their imported result as BuildKit does (solver/exporter.go
+    // takes the best matched record of a key it did not load): in mode=min remote-only, so only when
+    // their blobs suit the compression, and in mode=max. Fixture 01 fully cached from BuildKit's gzip
+    // local-max export ([2/6]..[5/6] NotEvaluated, [6/6] CACHED):
+    //   * min and max, default gzip: every record with a result in the import has one in the export;
+    //   * min, zstd: only the final record has one, the others are key-only.
+    // Built again with the modified context (COPY c.txt changes) from each export: [4/6] is CACHED from
+    // the gzip exports (its result is there), and runs from the zstd one.
+    void notEvaluatedImportedStepsExportTheirImportedResults()
+    {
+        const fs::path imported = test::cacheVariant("01-single-stage", "local-max");
+        const fs::path gzMin = fresh("not-evaluated-min-gzip");
+        const fs::path gzMax = fresh("not-evaluated-max-gzip");
+        const fs::path zsMin = fresh("not-evaluated-min-zstd");
+        const auto r = runBuild(fresh("not-evaluated-data"),
+                                {"type=local,dest=" + gzMin.string(), "type=local,mode=max,dest=" + gzMax.string(),
+                                 "type=local,compression=zstd,dest=" + zsMin.string()},
+                                "type=local,src=" + imported.string());
+        QVERIFY2(allCached(r), r.error.c_str());
+        for (const std::string step : {"[2/6]", "[3/6]", "[4/6]", "[5/6]"}) {
+            const auto* s = stepNamed(r, step);
+            QVERIFY2(s && s->state == build::StepOutcome::State::NotEvaluated, step.c_str());
+        }
+        QCOMPARE(r.bytesPulled, std::uint64_t(0)); // the imported blobs are exported from where they are
+
+        const auto importedLayout = oci::OciLayout::open(imported);
+        const std::set<std::string> importedResults = digestsWithResults(localConfig(importedLayout));
+        QVERIFY(importedResults.size() > 1);
+        for (const fs::path& dir : {gzMin, gzMax}) {
+            const auto layout = oci::OciLayout::open(dir);
+            QCOMPARE(digestsWithResults(localConfig(layout)), importedResults);
+            const auto layers = checkedLayers(localManifest(layout), layout.blobs());
+            QCOMPARE(layers.size(), r.finalDiffIds.size());
+            for (const auto& [id, d] : layers)
+                QCOMPARE(d.mediaType, std::string(media::OciLayerGzip));
+        }
+        const auto zsLayout = oci::OciLayout::open(zsMin);
+        const cache::CacheConfig zsConfig = localConfig(zsLayout);
+        QCOMPARE(digestsWithResults(zsConfig).size(), std::size_t(1)); // the final record alone
+        for (const auto& digest : importedResults)
+            QVERIFY2(recordsWithDigest(zsConfig, digest).first > 0, ("key dropped: " + digest).c_str());
+
+        for (const fs::path& dir : {gzMin, gzMax, zsMin}) {
+            const auto warm = runBuild(fresh("not-evaluated-import"), {}, "type=local,src=" + dir.string());
+            QVERIFY2(allCached(warm), warm.error.c_str());
+            QCOMPARE(warm.finalDiffIds, r.finalDiffIds);
+            const auto modified = runBuild(fresh("not-evaluated-modified"), {}, "type=local,src=" + dir.string(),
+                                           fixture01 / "context-modified");
+            QVERIFY2(modified.ok, modified.error.c_str());
+            const auto* run = stepNamed(modified, "[4/6]");
+            QVERIFY(run);
+            const auto expected = dir == zsMin ? build::StepOutcome::State::Ran : build::StepOutcome::State::Cached;
+            QVERIFY2(run->state == expected, dir.string().c_str());
+            QCOMPARE(stepNamed(modified, "[6/6]")->state, build::StepOutcome::State::Ran);
         }
     }
 
