@@ -176,12 +176,13 @@ private:
     // Only the paths a file op copies out of a cached stage or an image, unpacked into the scratch
     // dir; nullopt when the whole tree is needed (see the definition).
     std::optional<exec::Snapshot> copiedPathsOnly(const FileOp& op, std::size_t inputIndex, int in);
-    // Where the first `count` layers of `layers`, applied in order, are kept (by chain ID).
-    fs::path chainDir(const std::vector<LayerRef>& layers, std::size_t count) const;
-    // How many layers of `layers` are a base image's (the longest resolved image they start with), or 0.
-    std::size_t baseImageDepth(const std::vector<LayerRef>& layers) const;
-    // chainDir(layers, count), unpacked first when missing.
-    fs::path unpackedChain(const std::vector<LayerRef>& layers, std::size_t count);
+    // Where each prefix of `layers`, applied in order, is kept (by chain ID): [k] holds the first k+1.
+    std::vector<fs::path> chainDirs(const std::vector<LayerRef>& layers) const;
+    // How many of the first `count` layers are a base image's (the longest resolved image they start
+    // with, shorter than `count`), or 0.
+    std::size_t baseImageDepth(const std::vector<LayerRef>& layers, std::size_t count) const;
+    // The dir of the first `count` layers (chainDirs), unpacked first when missing.
+    fs::path unpackedChain(const std::vector<LayerRef>& layers, const std::vector<fs::path>& dirs, std::size_t count);
     void ensureBlobs(int n);
     void fetchBlob(int n, const oci::Descriptor& d);
     int localRecord(int n, std::vector<int>* imageAlternatives = nullptr);
@@ -911,7 +912,7 @@ std::optional<exec::Snapshot> Runner::copiedPathsOnly(const FileOp& op, std::siz
     realize(in);
     const NodeState& st = states_[static_cast<std::size_t>(in)];
     if (st.files || (st.kind != NodeState::Kind::Cached && st.kind != NodeState::Kind::Image) || st.layers.empty() ||
-        fs::exists(chainDir(st.layers, st.layers.size())))
+        fs::exists(chainDirs(st.layers).back()))
         return std::nullopt; // nothing to save: the whole tree is there already
     // Only as the source of copies of plain paths: a wildcard or the root needs the whole tree.
     std::vector<std::string> paths;
@@ -951,21 +952,24 @@ std::optional<exec::Snapshot> Runner::copiedPathsOnly(const FileOp& op, std::siz
     return exec::Snapshot{{exec::SnapshotLayer{dir, exec::WhiteoutFormat::Overlay}}};
 }
 
-fs::path Runner::chainDir(const std::vector<LayerRef>& layers, std::size_t count) const
+std::vector<fs::path> Runner::chainDirs(const std::vector<LayerRef>& layers) const
 {
-    std::vector<oci::Digest> chain;
-    for (std::size_t i = 0; i < count; ++i)
-        chain.push_back(layers[i].diffId.empty() ? layers[i].desc.digest : layers[i].diffId);
-    return dataDir_ / "snapshots" / std::string(chainId(chain).hex());
+    std::vector<oci::Digest> diffIds;
+    for (const LayerRef& l : layers)
+        diffIds.push_back(l.diffId.empty() ? l.desc.digest : l.diffId);
+    std::vector<fs::path> dirs;
+    for (const oci::Digest& id : chainIds(diffIds))
+        dirs.push_back(dataDir_ / "snapshots" / std::string(id.hex()));
+    return dirs;
 }
 
-std::size_t Runner::baseImageDepth(const std::vector<LayerRef>& layers) const
+std::size_t Runner::baseImageDepth(const std::vector<LayerRef>& layers, std::size_t count) const
 {
     const auto id = [](const oci::Descriptor& blob, const oci::Digest& diffId) { return diffId.empty() ? blob.digest : diffId; };
     std::size_t best = 0;
     for (const auto& [name, img] : resolver_->resolved()) {
         const std::size_t depth = img.layers.size();
-        if (depth <= best || depth >= layers.size())
+        if (depth <= best || depth >= count)
             continue;
         bool prefix = true;
         for (std::size_t i = 0; i < depth && prefix; ++i)
@@ -977,26 +981,27 @@ std::size_t Runner::baseImageDepth(const std::vector<LayerRef>& layers) const
     return best;
 }
 
-fs::path Runner::unpackedChain(const std::vector<LayerRef>& layers, std::size_t count)
+fs::path Runner::unpackedChain(const std::vector<LayerRef>& layers, const std::vector<fs::path>& dirs,
+                               std::size_t count)
 {
-    const fs::path dir = chainDir(layers, count);
+    const fs::path& dir = dirs[count - 1];
     if (fs::exists(dir))
         return dir;
     // Start from the longest chain below this one that is already unpacked, linked rather than
     // copied, so that a base image shared by several stages is unpacked once.
     std::size_t from = 0;
     for (std::size_t k = count - 1; k > 0 && from == 0; --k)
-        if (fs::exists(chainDir(layers, k)))
+        if (fs::exists(dirs[k - 1]))
             from = k;
     if (from == 0)
-        if (const std::size_t base = baseImageDepth(std::vector<LayerRef>(layers.begin(), layers.begin() + static_cast<std::ptrdiff_t>(count))); base > 0) {
-            unpackedChain(layers, base);
+        if (const std::size_t base = baseImageDepth(layers, count); base > 0) {
+            unpackedChain(layers, dirs, base);
             from = base;
         }
     const fs::path tmp = dataDir_ / "snapshots" / ("tmp-" + randomHex());
     try {
         if (from > 0) // applying a layer replaces entries, never writes into them: links are safe
-            exec::SnapshotView(exec::Snapshot{{exec::SnapshotLayer{chainDir(layers, from)}}}).materialize(tmp, exec::CopyMode::Link);
+            exec::SnapshotView(exec::Snapshot{{exec::SnapshotLayer{dirs[from - 1]}}}).materialize(tmp, exec::CopyMode::Link);
         else
             fs::create_directories(tmp);
         for (std::size_t i = from; i < count; ++i) {
@@ -1006,8 +1011,7 @@ fs::path Runner::unpackedChain(const std::vector<LayerRef>& layers, std::size_t 
         }
         fs::rename(tmp, dir);
     } catch (...) {
-        std::error_code ec;
-        fs::remove_all(tmp, ec);
+        removeTree(tmp);
         if (!fs::exists(dir))
             throw;
     }
@@ -1030,7 +1034,7 @@ const exec::Snapshot& Runner::ensureFiles(int n)
         st.files = exec::Snapshot{};
         return *st.files;
     }
-    const fs::path dir = unpackedChain(st.layers, st.layers.size());
+    const fs::path dir = unpackedChain(st.layers, chainDirs(st.layers), st.layers.size());
     // Whiteouts were applied: the directory is a plain tree, usable as an overlay lower.
     st.files = exec::Snapshot{{exec::SnapshotLayer{dir, exec::WhiteoutFormat::Overlay}}};
     return *st.files;

@@ -30,5 +30,7 @@ struct LocalSource {
 // OCI chain ID: chain(1) = diffID(1); chain(n) = sha256(chain(n-1) + " " + diffID(n)).
 // Empty input gives an empty Digest.
 oci::Digest chainId(const std::vector<oci::Digest>& diffIds);
+// The chain IDs of every prefix: [k] is chainId of the first k+1 diffIDs.
+std::vector<oci::Digest> chainIds(const std::vector<oci::Digest>& diffIds);
 
 } // namespace cachescope::solver
