@@ -891,9 +891,12 @@ ContentKey Runner::stageContentKey(int stageNode, const std::vector<ContentSelec
     const fs::path flat = workDir_ / ("content-" + std::to_string(++stepCounter_));
     // Only scanned: linked, and only the selected paths when they are plain ones.
     std::vector<std::string> paths;
-    for (const ContentSelector& sel : selectors)
-        paths.push_back(sel.wildcard ? "*" : sel.path);
-    const auto subset = exec::PathSubset::of(paths);
+    bool wildcard = false;
+    for (const ContentSelector& sel : selectors) {
+        paths.push_back(sel.path);
+        wildcard = wildcard || sel.wildcard;
+    }
+    const auto subset = wildcard ? std::nullopt : exec::PathSubset::of(paths);
     exec::SnapshotView(files).materialize(flat, exec::CopyMode::Link, subset ? &*subset : nullptr);
     if (subset && subset->crossesSymlink(flat)) {
         removeTree(flat);
